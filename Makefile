@@ -1,0 +1,46 @@
+# dcos — one static binary. `make run` and `make test` set up a fresh Debian 12 machine by
+# themselves: missing packages are installed (packaging/install-deps.sh), Meson is set up once,
+# and builds are incremental (ccache makes fresh clones fast too).
+
+BUILD       ?= build
+DEBUG_BUILD ?= build-debug
+ASAN_BUILD  ?= build-asan
+ARGS        ?=
+
+.PHONY: all deps build debug run test test-asan clean
+
+all: build
+
+deps:
+	@./packaging/install-deps.sh
+
+$(BUILD)/build.ninja: | deps
+	@meson setup $(BUILD) --buildtype=release -Doptimization=2 >/dev/null
+
+$(DEBUG_BUILD)/build.ninja: | deps
+	@meson setup $(DEBUG_BUILD) --buildtype=debug >/dev/null
+
+# Sanitizers need the dynamic runtime, so this configuration does not link statically.
+$(ASAN_BUILD)/build.ninja: | deps
+	@meson setup $(ASAN_BUILD) --buildtype=debug -Dstatic_link=false \
+	  -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+
+build: deps $(BUILD)/build.ninja
+	@ninja -C $(BUILD)
+
+debug: deps $(DEBUG_BUILD)/build.ninja
+	@ninja -C $(DEBUG_BUILD)
+
+run: build
+	./$(BUILD)/dcos dev $(ARGS)
+
+test: build
+	@python3 tests/run.py $(BUILD)
+
+test-asan: deps $(ASAN_BUILD)/build.ninja
+	@ninja -C $(ASAN_BUILD)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  python3 tests/run.py $(ASAN_BUILD)
+
+clean:
+	rm -rf $(BUILD) $(DEBUG_BUILD) $(ASAN_BUILD)

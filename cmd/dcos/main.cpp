@@ -1,0 +1,63 @@
+// dcos: one binary, several modes. This file only picks the mode and hands it the arguments.
+
+#include "common/flags.hpp"
+#include "common/version.hpp"
+#include "kernel/kernel.hpp"
+
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+extern char** environ;
+
+namespace {
+
+const dcos::kernel::Mode* const kModes[] = {
+    &dcos::kernel::masterMode(),
+    &dcos::kernel::agentMode(),
+    &dcos::kernel::devMode(),
+};
+
+void printUsage(std::ostream& out) {
+  out << "Usage: dcos <mode> [flags]\n\n"
+         "A datacenter operating system in one binary.\n\nModes:\n";
+  for (const auto* m : kModes) out << "  " << m->name << std::string(10 - std::strlen(m->name), ' ') << m->summary << "\n";
+  out << "\nOptions:\n"
+         "  --help      Show this help (dcos <mode> --help shows a mode's flags)\n"
+         "  --version   Show the version, commit, build date and linked libraries\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    printUsage(std::cout);
+    return 0;
+  }
+  if (args[0] == "--version" || args[0] == "version") {
+    std::cout << dcos::version::text();
+    return 0;
+  }
+  for (const auto* mode : kModes) {
+    if (args[0] != mode->name) continue;
+    dcos::flags::FlagSet flags(std::string("dcos ") + mode->name);
+    mode->addFlags(flags);
+    std::vector<std::string> env;
+    for (char** e = environ; *e; ++e) env.emplace_back(*e);
+    auto parsed = flags.parse({args.begin() + 1, args.end()}, env);
+    if (!parsed) {
+      std::cerr << "dcos " << mode->name << ": " << parsed.error().message << " (see dcos " << mode->name
+                << " --help)\n";
+      return 2;
+    }
+    if (flags.helpRequested()) {
+      std::cout << flags.help(mode->summary);
+      return 0;
+    }
+    return mode->run(flags);
+  }
+  std::cerr << "dcos: unknown mode '" << args[0] << "' (see dcos --help)\n";
+  return 2;
+}

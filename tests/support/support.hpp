@@ -1,0 +1,98 @@
+#pragma once
+// Helpers for tests: temporary directories, child processes that are always cleaned up, waiting
+// for a condition with a deadline, and a raw HTTP/1.1 exchange over a real socket.
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace dcos::test {
+
+using namespace std::chrono_literals;
+
+// A fresh directory under $TMPDIR, removed with everything in it on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// Polls `condition` every few milliseconds until it holds or `timeout` passes.
+bool waitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
+
+std::string readFile(const std::string& path);
+void writeFile(const std::string& path, const std::string& content);
+
+// The dcos binary under test (from $DCOS_BIN, set by meson test).
+std::string dcosBinary();
+
+// A child process with stdout and stderr captured to files. Destruction sends SIGTERM, then
+// SIGKILL after a second, and reaps it, so no test leaves a process behind.
+class Process {
+ public:
+  Process(const std::vector<std::string>& argv, const std::string& outputDir,
+          const std::map<std::string, std::string>& extraEnv = {});
+  ~Process();
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+
+  int pid() const { return pid_; }
+  std::string stdoutText() const { return readFile(stdoutPath_); }
+  std::string stderrText() const { return readFile(stderrPath_); }
+  void signal(int sig) const;
+  // Waits for the exit; returns the exit code (128+N for signal N), or -1 on timeout.
+  int wait(std::chrono::milliseconds timeout);
+  bool running();
+
+ private:
+  int pid_ = -1;
+  int exitCode_ = -1;
+  bool reaped_ = false;
+  std::string stdoutPath_, stderrPath_;
+};
+
+// Runs the binary to completion (deadline 30 s); exit code and output.
+struct RunResult {
+  int exitCode = -1;
+  std::string out, err;
+};
+RunResult runDcos(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {});
+
+// A `dcos master` (or `dcos dev`) on an ephemeral port in its own work dir.
+class MasterProcess {
+ public:
+  explicit MasterProcess(const std::string& workDir, std::vector<std::string> extraArgs = {},
+                         const std::string& mode = "master");
+  int port() const { return port_; }
+  Process& process() { return *process_; }
+
+ private:
+  std::unique_ptr<Process> process_;
+  int port_ = 0;
+};
+
+// One HTTP exchange on a fresh connection: sends `raw` bytes, reads until the server closes or
+// `timeout` passes. Returns everything received.
+std::string rawExchange(int port, const std::string& raw, std::chrono::milliseconds timeout = 5s);
+
+struct HttpReply {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+};
+// A simple request (Connection: close); parses status, headers and a Content-Length body.
+HttpReply httpRequest(int port, const std::string& method, const std::string& target,
+                      const std::string& body = "", const std::map<std::string, std::string>& headers = {});
+HttpReply parseReply(const std::string& raw);
+
+}  // namespace dcos::test
