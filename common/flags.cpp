@@ -199,10 +199,17 @@ Result<void> FlagSet::parse(const std::vector<std::string>& args, const std::vec
       helpRequested_ = true;
       continue;
     }
-    if (opt.value.size() != 1) {
+    // A bare boolean flag ("--verbose") arrives without a value: it means true.
+    const Spec* spec = find(opt.string_key);
+    std::string value;
+    if (opt.value.size() == 1) {
+      value = opt.value.front();
+    } else if (opt.value.empty() && spec && spec->type == Type::kBool) {
+      value = "true";
+    } else {
       return Error(ErrorCode::kInvalidArgument, "flag '--" + opt.string_key + "' needs a value");
     }
-    if (auto r = set(opt.string_key, opt.value.front(), Source::kCommandLine, ""); !r) return r;
+    if (auto r = set(opt.string_key, value, Source::kCommandLine, ""); !r) return r;
   }
   if (helpRequested_) return success();
 

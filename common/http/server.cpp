@@ -47,6 +47,35 @@ struct Signal {
   asio::steady_timer timer;
 };
 
+// A deadline for one read that, unlike tcp_stream's own timeouts, leaves the socket open so the
+// server can still tell a slow client why it is being cut off (408). The read is cancelled when
+// the deadline passes; expired() tells the two apart afterwards.
+class ReadDeadline {
+ public:
+  ReadDeadline(asio::io_context& io, tcp::socket& socket, Duration timeout)
+      : state_(std::make_shared<State>()), timer_(io, steady(timeout)) {
+    timer_.async_wait([state = state_, &socket](const error_code& ec) {
+      if (ec || !state->armed) return;
+      state->expired = true;
+      error_code ignored;
+      socket.cancel(ignored);
+    });
+  }
+  ~ReadDeadline() {
+    state_->armed = false;
+    timer_.cancel();
+  }
+  bool expired() const { return state_->expired; }
+
+ private:
+  struct State {
+    bool armed = true;
+    bool expired = false;
+  };
+  std::shared_ptr<State> state_;
+  asio::steady_timer timer_;
+};
+
 }  // namespace
 
 class StreamImpl;
@@ -351,15 +380,20 @@ asio::awaitable<bool> Server::Impl::readRequest(Connection& conn, beast::flat_bu
   bhttp::request_parser<bhttp::string_body> parser;
   parser.header_limit(static_cast<std::uint32_t>(options.headerLimit));
   parser.body_limit(options.bodyLimit);
-  conn.stream.expires_after(steady(options.headerTimeout));
-  co_await bhttp::async_read_header(conn.stream, buffer, parser,
-                                    asio::redirect_error(asio::use_awaitable, ec));
+  bool headTimedOut = false;
+  {
+    conn.stream.expires_never();
+    ReadDeadline deadline(io, conn.stream.socket(), options.headerTimeout);
+    co_await bhttp::async_read_header(conn.stream, buffer, parser,
+                                      asio::redirect_error(asio::use_awaitable, ec));
+    headTimedOut = deadline.expired();
+  }
   auto fail = [&](int status, std::string message) -> asio::awaitable<bool> {
     logger().debug("rejecting request from {}: {}", out->remoteAddress, message);
     co_await writeResponse(conn, Response::error(status, std::move(message)), false, false, 11);
     co_return false;
   };
-  if (ec == beast::error::timeout) co_return co_await fail(408, "Request head not received in time");
+  if (headTimedOut) co_return co_await fail(408, "Request head not received in time");
   if (ec == bhttp::error::header_limit) co_return co_await fail(431, "Request head too large");
   if (ec == bhttp::error::body_limit) {
     co_return co_await fail(413, "Request body larger than the limit of " +
@@ -375,14 +409,18 @@ asio::awaitable<bool> Server::Impl::readRequest(Connection& conn, beast::flat_bu
     if (ec) co_return false;
   }
   if (!parser.is_done()) {
-    conn.stream.expires_after(steady(options.bodyTimeout));
-    co_await bhttp::async_read(conn.stream, buffer, parser,
-                               asio::redirect_error(asio::use_awaitable, ec));
+    bool bodyTimedOut = false;
+    {
+      ReadDeadline deadline(io, conn.stream.socket(), options.bodyTimeout);
+      co_await bhttp::async_read(conn.stream, buffer, parser,
+                                 asio::redirect_error(asio::use_awaitable, ec));
+      bodyTimedOut = deadline.expired();
+    }
     if (ec == bhttp::error::body_limit) {
       co_return co_await fail(413, "Request body larger than the limit of " +
                                        std::to_string(options.bodyLimit) + " bytes");
     }
-    if (ec == beast::error::timeout) co_return co_await fail(408, "Request body not received in time");
+    if (bodyTimedOut) co_return co_await fail(408, "Request body not received in time");
     if (ec) co_return false;
   }
 

@@ -72,7 +72,8 @@ RunResult runDcos(const std::vector<std::string>& args, const std::map<std::stri
 class MasterProcess {
  public:
   explicit MasterProcess(const std::string& workDir, std::vector<std::string> extraArgs = {},
-                         const std::string& mode = "master");
+                         const std::string& mode = "master",
+                         const std::map<std::string, std::string>& env = {});
   int port() const { return port_; }
   Process& process() { return *process_; }
 
