@@ -3,6 +3,7 @@
 #include "common/log.hpp"
 #include "kernel/daemon.hpp"
 #include "kernel/master/master.hpp"
+#include "web/web.hpp"
 
 #include <iostream>
 
@@ -18,6 +19,7 @@ int runMaster(const flags::FlagSet& f) {
     if (!m) return m.error();
     master = std::move(*m);
     master->registerRoutes(ctx.router);
+    web::registerRoutes(ctx.router);
     return success();
   });
 }
@@ -49,6 +51,7 @@ int runDev(const flags::FlagSet& f) {
         if (!m) return m.error();
         master = std::move(*m);
         master->registerRoutes(ctx.router);
+        web::registerRoutes(ctx.router);
         return success();
       },
       [](uint16_t port) {
