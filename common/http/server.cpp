@@ -321,7 +321,10 @@ void Server::shutdown(std::function<void()> done) {
     if (!self) return;
     self->graceTimer.reset();
     error_code ec2;
-    for (const auto& c : self->connections) c->stream.socket().close(ec2);
+    for (const auto& c : self->connections) {
+      c->stream.socket().close(ec2);
+      c->signal.notify();  // a session still waiting for its handler's answer ends now
+    }
   });
   impl.maybeShutdownDone();
 }

@@ -212,3 +212,23 @@ TEST_CASE("graceful shutdown lets an in-flight request finish and refuses new co
   CHECK(reply.get().body == "finished");
   CHECK(shutDown.get_future().wait_for(5s) == std::future_status::ready);
 }
+
+TEST_CASE("shutdown finishes after the grace period even when a handler never answers") {
+  http::ServerOptions o;
+  o.shutdownGrace = 200ms;
+  auto s = std::make_unique<TestServer>(o);
+  std::promise<void> parked;
+  std::optional<http::Responder> never;
+  s->router.routeAsync("GET", "/never", [&](http::Request&, http::Responder responder) {
+    never = responder;
+    parked.set_value();
+  });
+  s->start();
+  int port = s->port;
+  auto reply = std::async(std::launch::async, [port] { return test::rawExchange(port, "GET /never HTTP/1.1\r\nHost: x\r\n\r\n", 10s); });
+  parked.get_future().wait();
+  std::promise<void> shutDown;
+  s->loop.post([&] { s->server->shutdown([&] { shutDown.set_value(); }); });
+  CHECK(shutDown.get_future().wait_for(5s) == std::future_status::ready);
+  CHECK(reply.get().empty());  // cut off without an answer
+}
