@@ -5,21 +5,63 @@
 #include "kernel/master/master.hpp"
 #include "web/web.hpp"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <iostream>
 
 namespace dcos::kernel {
 namespace {
 
-void masterFlags(flags::FlagSet& f) { addDaemonFlags(f, 5050, ""); }
+void addMasterFlags(flags::FlagSet& f) {
+  using flags::Type;
+  f.add({.name = "allocation_interval", .type = Type::kDuration, .defaultValue = "1secs",
+         .help = "Time between batched allocation rounds"});
+  f.add({.name = "offer_timeout", .type = Type::kDuration, .defaultValue = "0secs",
+         .help = "Rescind offers not used within this time (0 = never)"});
+  f.add({.name = "agent_ping_timeout", .type = Type::kDuration, .defaultValue = "15secs",
+         .help = "Time an agent has to answer a ping"});
+  f.add({.name = "max_agent_ping_timeouts", .type = Type::kInt, .defaultValue = "5",
+         .help = "Missed pings before an agent is UNREACHABLE", .min = 1, .max = 1000});
+  f.add({.name = "agent_removal_timeout", .type = Type::kDuration, .defaultValue = "10mins",
+         .help = "Time an UNREACHABLE agent has to come back before it is GONE"});
+  f.add({.name = "hostname", .defaultValue = "", .help = "Hostname the master advertises (default: this machine's)"});
+}
+
+void masterFlags(flags::FlagSet& f) {
+  addDaemonFlags(f, 5050, "");
+  addMasterFlags(f);
+}
+
+// Opens the master on the daemon's loop, serving its APIs and the dashboard.
+Result<std::unique_ptr<Master>> startMaster(DaemonContext& ctx) {
+  MasterOptions o;
+  o.allocationInterval = std::max<Duration>(ctx.flags.getDuration("allocation_interval"), std::chrono::milliseconds(10));
+  if (auto t = ctx.flags.getDuration("offer_timeout"); t.count() > 0) o.offerTimeout = t;
+  o.agentPingTimeout = std::max<Duration>(ctx.flags.getDuration("agent_ping_timeout"), std::chrono::milliseconds(10));
+  o.maxAgentPingTimeouts = static_cast<int>(ctx.flags.getInt("max_agent_ping_timeouts"));
+  o.agentRemovalTimeout = ctx.flags.getDuration("agent_removal_timeout");
+  o.hostname = ctx.flags.getString("hostname");
+  if (o.hostname.empty()) {
+    char buf[256] = {};
+    gethostname(buf, sizeof buf - 1);
+    o.hostname = buf;
+  }
+  o.port = static_cast<uint16_t>(ctx.flags.getInt("port"));
+  auto m = Master::open(ctx.loop, SystemClock::instance(), ctx.workDir, o);
+  if (!m) return m.error();
+  (*m)->registerRoutes(ctx.router);
+  web::registerRoutes(ctx.router);
+  (*m)->start();
+  return m;
+}
 
 int runMaster(const flags::FlagSet& f) {
   std::unique_ptr<Master> master;
   return runDaemon("master", f, [&](DaemonContext& ctx) -> Result<void> {
-    auto m = Master::open(ctx.workDir, SystemClock::instance());
+    auto m = startMaster(ctx);
     if (!m) return m.error();
     master = std::move(*m);
-    master->registerRoutes(ctx.router);
-    web::registerRoutes(ctx.router);
     return success();
   });
 }
@@ -40,18 +82,19 @@ int runAgent(const flags::FlagSet& f) {
   });
 }
 
-void devFlags(flags::FlagSet& f) { addDaemonFlags(f, 5050, ".dcos-dev"); }
+void devFlags(flags::FlagSet& f) {
+  addDaemonFlags(f, 5050, ".dcos-dev");
+  addMasterFlags(f);
+}
 
 int runDev(const flags::FlagSet& f) {
   std::unique_ptr<Master> master;
   return runDaemon(
       "dev", f,
       [&](DaemonContext& ctx) -> Result<void> {
-        auto m = Master::open(ctx.workDir, SystemClock::instance());
+        auto m = startMaster(ctx);
         if (!m) return m.error();
         master = std::move(*m);
-        master->registerRoutes(ctx.router);
-        web::registerRoutes(ctx.router);
         return success();
       },
       [](uint16_t port) {

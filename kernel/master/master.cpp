@@ -2,82 +2,250 @@
 
 #include "common/log.hpp"
 #include "common/version.hpp"
+#include "kernel/master/protocol.hpp"
 
-#include <fmt/format.h>
-
-#include <random>
+#include <algorithm>
 
 namespace dcos::kernel {
 namespace {
 
 const log::Logger& logger() { return log::get("master"); }
 
-std::vector<store::Migration> migrations() {
-  return {
-      {1, "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"},
-  };
-}
+constexpr size_t kMaxCompletedTasks = 1000;
 
 }  // namespace
 
-std::string newUuid() {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  uint64_t a = rng(), b = rng();
-  a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
-  b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 10
-  return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", a >> 32, (a >> 16) & 0xffff, a & 0xffff,
-                     b >> 48, b & 0xffffffffffffULL);
+const char* agentStateName(AgentState s) {
+  switch (s) {
+    case AgentState::kActive: return "ACTIVE";
+    case AgentState::kDisconnected: return "DISCONNECTED";
+    case AgentState::kUnreachable: return "UNREACHABLE";
+    case AgentState::kGone: return "GONE";
+  }
+  return "UNKNOWN";
 }
 
-Master::Master(std::unique_ptr<store::Database> db, const Clock& clock)
-    : db_(std::move(db)), clock_(clock), startedAt_(clock.now()), masterId_(newUuid()) {}
+bool isTerminalState(const std::string& s) {
+  return s == "TASK_FINISHED" || s == "TASK_FAILED" || s == "TASK_KILLED" || s == "TASK_ERROR" ||
+         s == "TASK_LOST" || s == "TASK_DROPPED" || s == "TASK_GONE" || s == "TASK_GONE_BY_OPERATOR";
+}
 
-Result<std::unique_ptr<Master>> Master::open(const std::string& workDir, const Clock& clock) {
-  auto db = store::Database::open(workDir + "/master.db", {.synchronousFull = true});
-  if (!db) return db.error();
-  if (auto r = (*db)->migrate(migrations()); !r) return r.error();
-  std::unique_ptr<Master> m(new Master(std::move(*db), clock));
-  if (auto r = m->loadIdentity(); !r) return r.error();
-  logger().info("master '{}' of cluster '{}' started", m->masterId_, m->clusterId_);
+Duration FrameworkRecord::failoverTimeout() const {
+  double secs = info.value("failover_timeout", 0.0);
+  if (!(secs > 0)) return Duration::zero();
+  return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(std::min(secs, 1e9)));
+}
+
+bool FrameworkRecord::partitionAware() const {
+  for (const auto& c : info.value("capabilities", Json::array())) {
+    if (c.is_object() && c.value("type", "") == "PARTITION_AWARE") return true;
+  }
+  return false;
+}
+
+Master::Master(EventLoop& loop, const Clock& clock, std::unique_ptr<Registry> registry, MasterOptions options)
+    : loop_(loop), clock_(clock), registry_(std::move(registry)), options_(std::move(options)),
+      masterId_(newUuid()), startedAt_(clock.now()), allocator_(clock) {}
+
+Master::~Master() = default;
+
+Result<std::unique_ptr<Master>> Master::open(EventLoop& loop, const Clock& clock, const std::string& workDir,
+                                             MasterOptions options) {
+  auto registry = Registry::open(workDir, clock);
+  if (!registry) return registry.error();
+  std::unique_ptr<Master> m(new Master(loop, clock, std::move(*registry), std::move(options)));
+  if (auto r = m->recover(); !r) return r.error();
+  logger().info("master '{}' of cluster '{}' started ({} agents, {} frameworks, {} tasks recovered)", m->masterId_,
+                m->clusterId(), m->agents_.size(), m->frameworks_.size(), m->tasks_.size());
   return m;
 }
 
-Result<void> Master::loadIdentity() {
-  return db_->transaction([&]() -> Result<void> {
-    auto get = db_->prepare("SELECT value FROM meta WHERE key = 'cluster_id'");
-    if (!get) return get.error();
-    auto row = get->step();
-    if (!row) return row.error();
-    if (*row) {
-      clusterId_ = get->columnText(0);
-      return success();
+// After a restart everything is known but nothing is connected: agents must reregister and
+// frameworks resubscribe. Until then agents are disconnected (not offered) and frameworks
+// inactive; each framework's failover timeout starts now.
+Result<void> Master::recover() {
+  auto snap = registry_->load();
+  if (!snap) return snap.error();
+  for (auto& a : snap->agents) {
+    if (a.state == AgentState::kGone) continue;
+    if (a.state != AgentState::kUnreachable) {
+      a.state = AgentState::kDisconnected;
+      a.unreachableAt = clock_.now();  // the clock for reregistration starts now
     }
-    clusterId_ = newUuid();
-    auto put = db_->prepare("INSERT INTO meta (key, value) VALUES ('cluster_id', ?), ('created_at', ?)");
-    if (!put) return put.error();
-    put->bind(1, clusterId_).bind(2, toIso8601(clock_.now()));
-    return put->run();
+    agents_.emplace(a.id, std::move(a));
+  }
+  for (auto& f : snap->frameworks) {
+    if (f.completed) continue;
+    for (const auto& r : frameworkRoles(f.info)) f.roles.insert(r);
+    f.disconnectedAt = clock_.now();
+    frameworks_.emplace(f.id, std::move(f));
+  }
+  for (auto& t : snap->tasks) {
+    auto fw = frameworks_.find(t.frameworkId);
+    auto agent = agents_.find(t.agentId);
+    if (fw == frameworks_.end() || agent == agents_.end() || isTerminalState(t.state)) {
+      (void)registry_->removeTask(t.frameworkId, t.taskId);
+      continue;
+    }
+    t.resources = t.resources.allocate(t.role);
+    fw->second.taskKeys.insert(t.key());
+    agent->second.taskKeys.insert(t.key());
+    tasks_.emplace(t.key(), std::move(t));
+  }
+  for (auto& [id, fw] : frameworks_) allocator_.addFramework(id, fw.roles, false);
+  for (auto& [id, agent] : agents_) {
+    std::map<std::string, Resources> used;
+    for (const auto& key : agent.taskKeys) used[tasks_.at(key).frameworkId] += tasks_.at(key).resources;
+    allocator_.addAgent(id, agent.total, used);
+    allocator_.deactivateAgent(id);
+  }
+  return success();
+}
+
+void Master::start() {
+  if (started_) return;
+  started_ = true;
+  // Frameworks recovered from the registry get their failover timeout from now on.
+  for (auto& [id, fw] : frameworks_) {
+    if (!fw.active) {
+      std::string fid = id;
+      fw.failoverTimer = loop_.schedule(fw.failoverTimeout(), [this, fid] {
+        auto it = frameworks_.find(fid);
+        if (it != frameworks_.end() && !it->second.active) {
+          it->second.failoverTimer.reset();
+          removeFramework(it->second, "did not resubscribe within its failover timeout");
+        }
+      });
+    }
+  }
+  every(options_.allocationInterval, [this] { allocate(); });
+  every(options_.heartbeatInterval, [this] {
+    for (auto& [id, fw] : frameworks_) {
+      if (fw.active) sendToFramework(fw, {{"type", "HEARTBEAT"}});
+    }
+  });
+  every(options_.agentPingTimeout, [this] { pingAgents(); });
+}
+
+void Master::every(Duration period, std::function<void()> fn) {
+  loop_.schedule(period, [this, period, fn] {
+    fn();
+    every(period, fn);
   });
 }
 
-void Master::registerRoutes(http::Router& router) {
-  router.route("GET", "/health", [this](const http::Request&) {
-    double uptime = std::chrono::duration<double>(clock_.now() - startedAt_).count();
-    return http::Response::json(200, {{"healthy", true},
-                                      {"role", "master"},
-                                      {"master_id", masterId_},
-                                      {"cluster_id", clusterId_},
-                                      {"uptime_seconds", uptime}});
-  });
-  router.route("GET", "/version", [](const http::Request&) {
-    Json libs = Json::object();
-    for (const auto& [name, v] : version::libraries()) libs[name] = v;
-    // Mesos' /version fields, plus the libraries linked in.
-    return http::Response::json(200, {{"version", version::version()},
-                                      {"git_sha", version::gitCommit()},
-                                      {"build_date", version::buildDate()},
-                                      {"libraries", libs}});
-  });
+Json Master::masterInfo() const {
+  return {{"id", masterId_},
+          {"hostname", options_.hostname},
+          {"port", options_.port},
+          {"version", version::version()},
+          {"address", {{"hostname", options_.hostname}, {"port", options_.port}}}};
+}
+
+void Master::requestAllocation() {
+  if (allocationPending_) return;
+  allocationPending_ = true;
+  // Batch: everything that happens in this turn of the loop is allocated together.
+  loop_.post([this] { allocate(); });
+}
+
+void Master::allocate() {
+  allocationPending_ = false;
+  auto grants = allocator_.allocate();
+  std::map<std::string, Json> byFramework;
+  for (auto& g : grants) {
+    auto fw = frameworks_.find(g.frameworkId);
+    auto agent = agents_.find(g.agentId);
+    if (fw == frameworks_.end() || agent == agents_.end() || !fw->second.active) {
+      allocator_.recoverResources(g.frameworkId, g.agentId, g.resources);
+      continue;
+    }
+    OfferRecord offer;
+    offer.id = masterId_ + "-O" + std::to_string(nextOffer_++);
+    offer.frameworkId = g.frameworkId;
+    offer.agentId = g.agentId;
+    offer.role = g.role;
+    offer.resources = std::move(g.resources);
+    offer.createdAt = clock_.now();
+    if (options_.offerTimeout) {
+      std::string oid = offer.id;
+      offer.timeoutTimer = loop_.schedule(*options_.offerTimeout, [this, oid] {
+        auto it = offers_.find(oid);
+        if (it == offers_.end()) return;
+        it->second.timeoutTimer.reset();
+        logger().debug("offer '{}' timed out", oid);
+        rescindOffer(oid, true);
+      });
+    }
+    Json j = offerJson(offer, agent->second);
+    byFramework[g.frameworkId].push_back(std::move(j));
+    fw->second.offerIds.insert(offer.id);
+    offers_.emplace(offer.id, std::move(offer));
+  }
+  for (auto& [fid, list] : byFramework) {
+    sendToFramework(frameworks_.at(fid), {{"type", "OFFERS"}, {"offers", {{"offers", list}}}});
+  }
+}
+
+void Master::removeOffer(const std::string& offerId) {
+  auto it = offers_.find(offerId);
+  if (it == offers_.end()) return;
+  if (it->second.timeoutTimer) loop_.cancel(*it->second.timeoutTimer);
+  auto fw = frameworks_.find(it->second.frameworkId);
+  if (fw != frameworks_.end()) fw->second.offerIds.erase(offerId);
+  offers_.erase(it);
+}
+
+void Master::rescindOffer(const std::string& offerId, bool recover) {
+  auto it = offers_.find(offerId);
+  if (it == offers_.end()) return;
+  OfferRecord offer = it->second;
+  removeOffer(offerId);
+  if (recover) allocator_.recoverResources(offer.frameworkId, offer.agentId, offer.resources);
+  auto fw = frameworks_.find(offer.frameworkId);
+  if (fw != frameworks_.end()) {
+    sendToFramework(fw->second, {{"type", "RESCIND"}, {"rescind", {{"offer_id", idJson(offerId)}}}});
+  }
+  requestAllocation();
+}
+
+void Master::rescindAgentOffers(const std::string& agentId) {
+  std::vector<std::string> ids;
+  for (const auto& [id, o] : offers_) {
+    if (o.agentId == agentId) ids.push_back(id);
+  }
+  for (const auto& id : ids) rescindOffer(id, true);
+}
+
+void Master::rescindFrameworkOffers(const std::string& frameworkId) {
+  auto fw = frameworks_.find(frameworkId);
+  if (fw == frameworks_.end()) return;
+  std::vector<std::string> ids(fw->second.offerIds.begin(), fw->second.offerIds.end());
+  for (const auto& id : ids) rescindOffer(id, true);
+}
+
+void Master::sendToFramework(FrameworkRecord& fw, const Json& event) {
+  if (!fw.sink) return;
+  if (!fw.sink->send(event)) {
+    logger().debug("framework '{}' stream is gone", fw.id);
+  }
+}
+
+void Master::sendToAgent(AgentRecord& agent, const Json& event) {
+  if (!agent.sink) return;
+  if (!agent.sink->send(event)) logger().debug("agent '{}' stream is gone", agent.id);
+}
+
+void Master::finishTask(TaskRecord& task) {
+  std::string key = task.key();
+  if (auto fw = frameworks_.find(task.frameworkId); fw != frameworks_.end()) fw->second.taskKeys.erase(key);
+  if (auto agent = agents_.find(task.agentId); agent != agents_.end()) agent->second.taskKeys.erase(key);
+  if (auto r = registry_->removeTask(task.frameworkId, task.taskId); !r) {
+    logger().error("removing task '{}' from the registry: {}", key, r.error().message);
+  }
+  completedTasks_.push_back(std::move(task));
+  if (completedTasks_.size() > kMaxCompletedTasks) completedTasks_.erase(completedTasks_.begin());
+  tasks_.erase(key);
 }
 
 }  // namespace dcos::kernel

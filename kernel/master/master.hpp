@@ -1,39 +1,139 @@
 #pragma once
-// The master. For now it owns the registry database and answers health and version; agents,
-// frameworks, offers and the Mesos v1 APIs arrive on top of this with the kernel issue.
+// The master: the registry of agents, frameworks and tasks, offers made by the DRF allocator,
+// and the Mesos v1 scheduler protocol. Everything runs on the master's EventLoop thread; the
+// HTTP handlers (scheduler_api.cpp, agent_api.cpp, state_api.cpp) and the in-process scheduler
+// driver call in here on that thread.
 
 #include "common/clock.hpp"
+#include "common/event_loop.hpp"
 #include "common/http/router.hpp"
 #include "common/result.hpp"
-#include "common/store/sqlite.hpp"
+#include "kernel/allocator/allocator.hpp"
+#include "kernel/master/records.hpp"
+#include "kernel/master/registry.hpp"
 
+#include <chrono>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace dcos::kernel {
 
-class Master {
- public:
-  // Opens (or creates) <workDir>/master.db and brings its schema up to date.
-  static Result<std::unique_ptr<Master>> open(const std::string& workDir, const Clock& clock);
-
-  void registerRoutes(http::Router& router);
-
-  const std::string& clusterId() const { return clusterId_; }
-  const std::string& masterId() const { return masterId_; }
-
- private:
-  Master(std::unique_ptr<store::Database> db, const Clock& clock);
-  Result<void> loadIdentity();
-
-  std::unique_ptr<store::Database> db_;
-  const Clock& clock_;
-  TimePoint startedAt_;
-  std::string clusterId_;  // stable across restarts
-  std::string masterId_;   // new for each run, as Mesos does
+struct MasterOptions {
+  Duration allocationInterval = std::chrono::seconds(1);
+  std::optional<Duration> offerTimeout;  // rescind offers older than this
+  Duration heartbeatInterval = std::chrono::seconds(15);  // HEARTBEAT events to schedulers
+  Duration agentPingTimeout = std::chrono::seconds(15);
+  int maxAgentPingTimeouts = 5;
+  Duration agentRemovalTimeout = std::chrono::minutes(10);  // UNREACHABLE -> GONE
+  std::string hostname;  // for master_info
+  uint16_t port = 5050;
 };
 
-// A random RFC 4122 version 4 UUID string.
-std::string newUuid();
+class Master {
+ public:
+  static Result<std::unique_ptr<Master>> open(EventLoop& loop, const Clock& clock, const std::string& workDir,
+                                              MasterOptions options);
+  ~Master();
+
+  // Starts the allocation, heartbeat and ping timers. Call once, on the loop.
+  void start();
+  void registerRoutes(http::Router& router);
+
+  const std::string& clusterId() const { return registry_->clusterId(); }
+  const std::string& masterId() const { return masterId_; }
+  Json masterInfo() const;
+
+  // ---- Schedulers (scheduler_calls.cpp) ----
+  struct Subscription {
+    std::string frameworkId;
+    std::string streamId;
+  };
+  // SUBSCRIBE: validates framework_info, (re)registers the framework, sends SUBSCRIBED on
+  // `sink`. A framework that subscribes again replaces its old connection (failover).
+  Result<Subscription> subscribeFramework(const Json& call, std::shared_ptr<EventSink> sink);
+  // Every other call. kForbidden when the framework is not subscribed, kInvalidArgument for a
+  // stream id that is not the framework's current one or a malformed call.
+  Result<void> frameworkCall(const Json& call, const std::string& streamId);
+  // The framework's event stream ended (only acts if `streamId` is still its current one).
+  void frameworkDisconnected(const std::string& frameworkId, const std::string& streamId);
+
+  // ---- Agents (agent_calls.cpp) ----
+  struct AgentSubscription {
+    std::string agentId;
+    std::string streamId;
+  };
+  Result<AgentSubscription> subscribeAgent(const Json& call, std::shared_ptr<EventSink> sink);
+  Result<void> agentCall(const Json& call, const std::string& streamId);
+  void agentDisconnected(const std::string& agentId, const std::string& streamId);
+
+  // ---- State (state_api.cpp) ----
+  Json stateJson() const;         // GET /master/state
+  Json stateSummaryJson() const;  // GET /master/state-summary
+
+  // For tests and the operator API.
+  const std::map<std::string, AgentRecord>& agents() const { return agents_; }
+  const std::map<std::string, FrameworkRecord>& frameworks() const { return frameworks_; }
+  const std::map<std::string, TaskRecord>& tasks() const { return tasks_; }
+
+ private:
+  Master(EventLoop& loop, const Clock& clock, std::unique_ptr<Registry> registry, MasterOptions options);
+  Result<void> recover();
+  void every(Duration period, std::function<void()> fn);
+
+  // Allocation and offers (master.cpp)
+  void requestAllocation();
+  void allocate();
+  void rescindOffer(const std::string& offerId, bool recover);
+  void removeOffer(const std::string& offerId);
+  void rescindAgentOffers(const std::string& agentId);
+  void rescindFrameworkOffers(const std::string& frameworkId);
+
+  // Events
+  void sendToFramework(FrameworkRecord& fw, const Json& event);
+  void sendToAgent(AgentRecord& agent, const Json& event);
+  Json masterStatus(const TaskRecord& task, const std::string& state, const std::string& reason,
+                    const std::string& message) const;
+  // Records a status for a task and forwards it to its framework (scheduler_calls.cpp).
+  void applyStatus(TaskRecord& task, const Json& status);
+  void sendUpdateToFramework(const std::string& frameworkId, const Json& status);
+
+  // Framework lifecycle (scheduler_calls.cpp)
+  void removeFramework(FrameworkRecord& fw, const std::string& why);
+  void accept(FrameworkRecord& fw, const Json& accept);
+  void decline(FrameworkRecord& fw, const Json& decline);
+  void kill(FrameworkRecord& fw, const Json& kill);
+  void acknowledge(FrameworkRecord& fw, const Json& ack);
+  void reconcile(FrameworkRecord& fw, const Json& reconcile);
+
+  // Launching (launch.cpp)
+  void launchTask(FrameworkRecord& fw, AgentRecord& agent, const std::string& role, Json task);
+  void killTask(TaskRecord& task, const Json& killPolicy);
+  void finishTask(TaskRecord& task);
+
+  // Agent health (agent_calls.cpp)
+  void pingAgents();
+  void markUnreachable(AgentRecord& agent, const std::string& why);
+  void markGone(AgentRecord& agent);
+  void reconcileAgentTasks(AgentRecord& agent, const Json& reported);
+
+  EventLoop& loop_;
+  const Clock& clock_;
+  std::unique_ptr<Registry> registry_;
+  MasterOptions options_;
+  std::string masterId_;
+  TimePoint startedAt_;
+  Allocator allocator_;
+
+  std::map<std::string, AgentRecord> agents_;
+  std::map<std::string, FrameworkRecord> frameworks_;
+  std::map<std::string, TaskRecord> tasks_;  // by "<framework>/<task>"
+  std::map<std::string, OfferRecord> offers_;
+  std::vector<TaskRecord> completedTasks_;   // the most recent terminal tasks, for state
+  uint64_t nextOffer_ = 0;
+  bool allocationPending_ = false;
+  bool started_ = false;
+};
 
 }  // namespace dcos::kernel
