@@ -69,7 +69,7 @@ int runDaemon(const char* mode, const flags::FlagSet& flags,
 
   EventLoop loop;
   http::Router router;
-  DaemonContext ctx{loop, router, flags, workDir};
+  DaemonContext ctx{loop, router, flags, workDir, {}};
   if (auto r = setup(ctx); !r) return fail(r.error());
 
   http::ServerOptions options;
@@ -98,6 +98,7 @@ int runDaemon(const char* mode, const flags::FlagSet& flags,
     server.shutdown([&] { loop.stop(); });
   });
   loop.run();
+  for (const auto& fn : ctx.onStopped) fn();
   logger.info("stopped");
   return 0;
 }

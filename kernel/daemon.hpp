@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace dcos::kernel {
 
@@ -26,6 +27,9 @@ struct DaemonContext {
   http::Router& router;
   const flags::FlagSet& flags;
   std::string workDir;  // absolute
+  // Run in order once the loop has stopped, before it is destroyed: components whose threads
+  // post to the loop, or whose children must not outlive the process, stop here.
+  std::vector<std::function<void()>> onStopped;
 };
 
 // Runs a daemon: `setup` registers routes and starts components (an error ends the process with

@@ -1,6 +1,7 @@
 #include "kernel/kernel.hpp"
 
 #include "common/log.hpp"
+#include "kernel/agent/agent.hpp"
 #include "kernel/daemon.hpp"
 #include "kernel/master/master.hpp"
 #include "web/web.hpp"
@@ -69,17 +70,38 @@ int runMaster(const flags::FlagSet& f) {
 void agentFlags(flags::FlagSet& f) {
   addDaemonFlags(f, 5051, "");
   f.add({.name = "master", .help = "The master to register with, as HOST:PORT", .required = true});
+  f.add({.name = "resources", .defaultValue = "",
+         .help = "Resources to offer instead of the detected ones, per name: "
+                 "'cpus:4;mem:2048;ports:[31000-32000];cpus(role):2', or a JSON array"});
+  f.add({.name = "attributes", .defaultValue = "", .help = "Attributes of this agent, e.g. 'rack:r1;zone:a;level:3'"});
+  f.add({.name = "hostname", .defaultValue = "", .help = "Hostname the agent reports (default: this machine's)"});
 }
 
+// Runs the agent until SIGINT/SIGTERM; its tasks are killed when it stops (executors that
+// survive an agent restart come later). Exit code 1 when the master has removed the agent.
 int runAgent(const flags::FlagSet& f) {
-  return runDaemon("agent", f, [&](DaemonContext& ctx) -> Result<void> {
-    ctx.router.route("GET", "/health", [](const http::Request&) {
-      return http::Response::json(200, {{"healthy", true}, {"role", "agent"}});
-    });
-    log::get("agent").warn("this build does not register with the master yet ('{}'); it only serves /health",
-                           ctx.flags.getString("master"));
-    return success();
-  });
+  std::unique_ptr<Agent> agent;
+  bool removed = false;
+  int code = runDaemon(
+      "agent", f,
+      [&](DaemonContext& ctx) -> Result<void> {
+        auto options = agentOptionsFromFlags(f.getString("master"), ctx.workDir, f.getString("resources"),
+                                             f.getString("attributes"), f.getString("hostname"));
+        if (!options) return options.error();
+        auto a = Agent::create(ctx.loop, std::move(*options));
+        if (!a) return a.error();
+        agent = std::move(*a);
+        agent->registerRoutes(ctx.router);
+        agent->onRemoved([&removed, loop = &ctx.loop](const std::string& message) {
+          removed = true;
+          std::cerr << "dcos agent: " << message << std::endl;
+          loop->stop();
+        });
+        ctx.onStopped.push_back([&agent] { agent->stop(); });
+        return success();
+      },
+      [&agent](uint16_t port) { agent->start(port); });
+  return removed ? 1 : code;
 }
 
 void devFlags(flags::FlagSet& f) {

@@ -113,7 +113,7 @@ Result<void> checkRequest(const ClientRequest& request) {
 
 // The redirect loop shared by fetch() and fetchStream().
 Result<ClientResponse> perform(const ClientRequest& request, const std::function<bool(std::string_view)>* onData,
-                               Duration idleTimeout) {
+                               Duration idleTimeout, const std::function<void(const ClientResponse&)>* onHead) {
   if (auto ok = checkRequest(request); !ok) {
     return Error(ErrorCode::kInvalidArgument, request.method + " " + request.url + ": " + ok.error().message);
   }
@@ -127,7 +127,11 @@ Result<ClientResponse> perform(const ClientRequest& request, const std::function
   auto follows = [&](const ClientResponse& head) {
     return request.followRedirects && isRedirect(head.status) && head.headers.count("Location") > 0;
   };
-  auto wantBody = [&](const ClientResponse& head) { return !follows(head); };
+  auto wantBody = [&](const ClientResponse& head) {
+    if (follows(head)) return false;
+    if (onHead && *onHead) (*onHead)(head);
+    return true;
+  };
   std::string firstLabel = hop.label();
   for (int redirects = 0;; ++redirects) {
     auto response = detail::exchange(hop, request, wantBody, onData, idleTimeout);
@@ -150,9 +154,9 @@ Result<ClientResponse> perform(const ClientRequest& request, const std::function
 // Nothing is expected to throw below (asio and OpenSSL errors are values there), but a failed
 // allocation or a throwing onData callback must still not escape as an exception.
 Result<ClientResponse> guarded(const ClientRequest& request, const std::function<bool(std::string_view)>* onData,
-                               Duration idleTimeout) {
+                               Duration idleTimeout, const std::function<void(const ClientResponse&)>* onHead = nullptr) {
   try {
-    return perform(request, onData, idleTimeout);
+    return perform(request, onData, idleTimeout, onHead);
   } catch (const std::exception& e) {
     return Error(ErrorCode::kInternal, request.method + " " + request.url + ": " + e.what());
   } catch (...) {
@@ -255,9 +259,25 @@ Result<ClientResponse> fetch(const ClientRequest& request) {
   return guarded(request, nullptr, Duration::zero());
 }
 
+void CancelToken::cancel() {
+  std::lock_guard lock(mu_);
+  cancelled_ = true;
+  if (hook_) hook_();
+}
+
+bool CancelToken::cancelled() const {
+  std::lock_guard lock(mu_);
+  return cancelled_;
+}
+
+void CancelToken::setHook(std::function<void()> hook) {
+  std::lock_guard lock(mu_);
+  hook_ = std::move(hook);
+}
+
 Result<ClientResponse> fetchStream(const ClientRequest& request, const std::function<bool(std::string_view)>& onData,
-                                   Duration idleTimeout) {
-  return guarded(request, &onData, idleTimeout);
+                                   Duration idleTimeout, const std::function<void(const ClientResponse& head)>& onHead) {
+  return guarded(request, &onData, idleTimeout, &onHead);
 }
 
 }  // namespace dcos::http

@@ -25,10 +25,28 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
 namespace dcos::http {
+
+// Stops a blocking exchange from another thread: cancel() closes the connection of the exchange
+// in flight (which then fails with kUnavailable "cancelled") and makes every later exchange
+// using this token fail at once. Thread-safe.
+class CancelToken {
+ public:
+  void cancel();
+  bool cancelled() const;
+  // For the transport: the action that interrupts the exchange in flight (empty when none).
+  void setHook(std::function<void()> hook);
+
+ private:
+  mutable std::mutex mu_;
+  bool cancelled_ = false;
+  std::function<void()> hook_;
+};
 
 struct ClientRequest {
   std::string method = "GET";
@@ -55,6 +73,8 @@ struct ClientRequest {
   std::string caFile;
   // Skips certificate and host name verification. For tests and explicit operator opt-in only.
   bool insecureSkipVerify = false;
+  // Optional: lets another thread stop this request (and the redirects it follows).
+  std::shared_ptr<CancelToken> cancel;
 };
 
 struct ClientResponse {
@@ -75,10 +95,12 @@ Result<ClientResponse> fetch(const ClientRequest& request);
 // bounds connecting and receiving the response head; `idleTimeout` bounds the gap between two
 // pieces of the body (zero = no limit), so long-lived streams (Mesos RecordIO event streams,
 // Server-Sent Events) work. The returned response has status and headers and an empty body.
-// Redirect responses are not passed to `onData`.
+// Redirect responses are not passed to `onData`. `onHead`, when given, sees the final response's
+// status and headers (e.g. Mesos-Stream-Id) before the first piece of its body.
 Result<ClientResponse> fetchStream(const ClientRequest& request,
                                    const std::function<bool(std::string_view)>& onData,
-                                   Duration idleTimeout = Duration::zero());
+                                   Duration idleTimeout = Duration::zero(),
+                                   const std::function<void(const ClientResponse& head)>& onHead = {});
 
 // A parsed http(s) URL. `host` has no brackets for IPv6 literals; `port` is explicit or the
 // scheme's default (80, 443); `target` is path and query, "/" when the URL has no path.

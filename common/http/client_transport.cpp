@@ -114,22 +114,48 @@ class Exchange {
   }
 
   Result<ClientResponse> run() {
+    const auto& token = options_.cancel;
+    if (token) {
+      // Runs on the cancelling thread: hand the close to this exchange's own io_context.
+      token->setHook([this] {
+        asio::post(io_, [this] {
+          cancelled_ = true;
+          error_code ignored;
+          if (socket_) socket_->close(ignored);
+        });
+      });
+    }
+    struct Unhook {
+      const std::shared_ptr<CancelToken>& t;
+      ~Unhook() {
+        if (t) t->setHook(nullptr);
+      }
+    } unhook{token};
+    if (token && token->cancelled()) return fail(ErrorCode::kUnavailable, "cancelled");
+    auto result = connectAndConverse();
+    if (cancelled_ && !result) return fail(ErrorCode::kUnavailable, "cancelled");
+    return result;
+  }
+
+ private:
+  Result<ClientResponse> connectAndConverse() {
     auto endpoints = resolve();
     if (!endpoints) return endpoints.error();
     if (hop_.url.scheme == "https") {
       auto ctx = tlsContext(options_);
       if (!ctx) return fail(ctx.error().code, ctx.error().message);
       beast::ssl_stream<beast::tcp_stream> stream(io_, **ctx);
+      socket_ = &beast::get_lowest_layer(stream).socket();
       if (auto r = connect(beast::get_lowest_layer(stream), *endpoints); !r) return r.error();
       if (auto r = handshake(stream); !r) return r.error();
       return converse(stream);
     }
     beast::tcp_stream stream(io_);
+    socket_ = &stream.socket();
     if (auto r = connect(stream, *endpoints); !r) return r.error();
     return converse(stream);
   }
 
- private:
   template <typename Start>
   error_code await(Start&& start) {
     error_code result;
@@ -343,6 +369,8 @@ class Exchange {
   const ClientRequest& options_;
   const WantBody& wantBody_;
   const OnData* onData_;
+  tcp::socket* socket_ = nullptr;  // the connection in flight, for cancellation
+  bool cancelled_ = false;
   Duration idleTimeout_;
   std::optional<std::chrono::steady_clock::time_point> deadline_;
   asio::io_context io_{1};

@@ -4,15 +4,22 @@
 // stops at the first eligible framework, plus O(log n) to re-file the grantee and its role.
 // Suppressed, inactive and unsubscribed frameworks are not in the orders at all, so only
 // frameworks that are *filtered* on this agent are walked past: rounds are O(agents x log)
-// in the common case instead of Mesos' O(agents x frameworks).
+// in the common case instead of Mesos' O(agents x frameworks). An agent that nobody could take
+// is remembered as idle (see eligibilityEpoch) and skipped until something changes, so a
+// cluster whose frameworks all declined with long filters does not rescan them every round.
 #include "kernel/allocator/allocator_state.hpp"
 
 #include <algorithm>
 
 namespace dcos::kernel {
 
-void Allocator::State::addFilter(uint32_t f, uint64_t key, Resources refused, TimePoint expires) {
-  frameworks[f]->filters[key].push_back({std::move(refused), expires});
+void Allocator::State::addFilter(uint32_t f, uint32_t a, uint32_t role, Resources refused, TimePoint expires) {
+  AgentSlot& ag = *agents[a];
+  if (!ag.lastRefusal || !(*ag.lastRefusal == refused)) {
+    ag.lastRefusal = std::make_shared<const Resources>(std::move(refused));
+  }
+  uint64_t key = filterKey(a, role);
+  frameworks[f]->filters[key].push_back({ag.lastRefusal, expires});
   ++liveFilters;
   expiries.push({expires, f, key});
   // Revive and removal drop filters without touching the queue; rebuild it when stale entries
@@ -45,18 +52,30 @@ void Allocator::State::expireFilters(TimePoint now) {
     liveFilters -= static_cast<size_t>(list.end() - dead);
     list.erase(dead, list.end());
     if (list.empty()) fw.filters.erase(it);
+    uint32_t a = agentOfKey(e.key);
+    if (a < agents.size() && agents[a]) agents[a]->idleEpoch = 0;
   }
 }
 
 bool Allocator::State::filtered(const FrameworkSlot& fw, uint32_t agent, uint32_t role, const Resources& offered,
-                                TimePoint now) const {
+                                TimePoint now) {
   if (fw.filters.empty()) return false;
   auto it = fw.filters.find(filterKey(agent, role));
   if (it == fw.filters.end()) return false;
+  AgentSlot& ag = *agents[agent];
+  auto& memo = ag.coverMemo;
   // As in Mesos, a refusal covers offers it contains: if the agent now has more than was
   // refused (a task finished), the framework sees the new offer.
   return std::any_of(it->second.begin(), it->second.end(), [&](const OfferFilter& x) {
-    return x.expires > now && x.refused.contains(offered);
+    if (x.expires <= now) return false;
+    if (&offered != &ag.available) return x.refused->contains(offered);
+    // Frameworks that declined the same whole offer share one refusal: check it once.
+    if (memo.refused != x.refused || memo.version != ag.availableVersion) {
+      memo.refused = x.refused;
+      memo.version = ag.availableVersion;
+      memo.covers = x.refused->contains(offered);
+    }
+    return memo.covers;
   });
 }
 
@@ -74,7 +93,7 @@ std::vector<OfferGrant> Allocator::State::runRound(std::vector<uint32_t> agentOr
 }
 
 std::optional<uint32_t> Allocator::State::pickFramework(uint32_t role, uint32_t agent, const Resources& offered,
-                                                        TimePoint now) const {
+                                                        TimePoint now) {
   for (const auto& e : roles[role]->frameworks) {
     if (!filtered(*frameworks[e.id], agent, role, offered, now)) return e.id;
   }
@@ -83,19 +102,23 @@ std::optional<uint32_t> Allocator::State::pickFramework(uint32_t role, uint32_t 
 
 void Allocator::State::allocateAgent(uint32_t a, TimePoint now, std::vector<OfferGrant>& out) {
   AgentSlot& ag = *agents[a];
-  if (!ag.active || ag.available.empty()) return;
+  if (!ag.active || ag.available.empty() || ag.idleEpoch == eligibilityEpoch) return;
   if (!ag.reservedRoles.empty()) {
+    size_t before = out.size();
     allocateReserved(a, now, out);
+    if (out.size() == before) ag.idleEpoch = eligibilityEpoch;
     return;
   }
   // No reservations: every role would be offered the same thing, the whole leftover.
-  if (!allocatable(ag.available)) return;
-  for (const auto& r : roleOrder) {
-    if (auto f = pickFramework(r.id, a, ag.available, now)) {
-      grant(*f, r.id, a, ag.available, out);
-      return;
+  if (allocatable(ag.available)) {
+    for (const auto& r : roleOrder) {
+      if (auto f = pickFramework(r.id, a, ag.available, now)) {
+        grant(*f, r.id, a, ag.available, out);
+        return;
+      }
     }
   }
+  ag.idleEpoch = eligibilityEpoch;
 }
 
 void Allocator::State::allocateReserved(uint32_t a, TimePoint now, std::vector<OfferGrant>& out) {
@@ -141,6 +164,7 @@ void Allocator::State::grant(uint32_t f, uint32_t role, uint32_t a, const Resour
   } else {
     ag.available -= offered;
   }
+  ++ag.availableVersion;
   Resources& mine = fw.allocation[a];
   if (mine.empty()) {
     mine = allocated;  // one copy instead of item-by-item merging: the common case

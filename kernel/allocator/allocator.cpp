@@ -54,6 +54,7 @@ void Allocator::addAgent(const std::string& agentId, const Resources& total,
       one.add(r);
       Resources got = intersect(one, ag.available);
       ag.available -= got;
+      ++ag.availableVersion;
       taken += got.allocate(role);
     }
     s.track(f, a, taken);
@@ -188,6 +189,8 @@ void Allocator::recoverResources(const std::string& frameworkId, const std::stri
   if (auto it = fw->allocation.find(a); it != fw->allocation.end()) {
     Resources actual = intersect(returned, it->second);
     ag->available += actual.unallocated();
+    ++ag->availableVersion;
+    ag->idleEpoch = 0;
     s.untrack(f, a, actual);
   }
   if (refuseFor && *refuseFor > Duration::zero()) {
@@ -196,7 +199,7 @@ void Allocator::recoverResources(const std::string& frameworkId, const std::stri
     std::map<std::string, Resources> byRole;
     for (const auto& r : returned.items()) byRole[r.allocationRole].add(r);
     for (const auto& [role, refused] : byRole) {
-      s.addFilter(f, filterKey(a, s.internRole(role)), refused.unallocated(), expires);
+      s.addFilter(f, a, s.internRole(role), refused.unallocated(), expires);
     }
   }
   s.freeFrameworkIfUnused(f);

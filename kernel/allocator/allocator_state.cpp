@@ -74,7 +74,10 @@ void Allocator::State::syncMembership(uint32_t f, uint32_t role) {
   RoleSlot& r = *roles[role];
   bool offerable = fw.added && fw.active && fw.roles.count(role) && !fw.suppressed.count(role);
   if (offerable) {
-    if (!r.frameworks.contains(f)) r.frameworks.set(f, &fw.id, frameworkShare(fw, role));
+    if (!r.frameworks.contains(f)) {
+      r.frameworks.set(f, &fw.id, frameworkShare(fw, role));
+      ++eligibilityEpoch;
+    }
   } else {
     r.frameworks.erase(f);
   }
@@ -188,6 +191,8 @@ void Allocator::State::releaseFramework(uint32_t f) {
   fw.allocation.clear();
   for (const auto& [a, resources] : allocation) {
     agents[a]->available += resources.unallocated();
+    ++agents[a]->availableVersion;
+    agents[a]->idleEpoch = 0;
     forEachRoleGroup(resources, [&](const std::string& role, const Resources& part) {
       changeShares(f, internRole(role), drf::quantitiesOf(part, names), -1);
     });

@@ -18,8 +18,11 @@
 namespace dcos::kernel {
 
 // A refusal: `refused` (without allocation roles) is not offered again until `expires`.
+// Refusals are shared: when many frameworks decline the same agent's whole offer they all
+// point at one copy (AgentSlot::lastRefusal), which keeps memory per filter small and lets the
+// agent remember the containment check for that copy (see AgentSlot::coverMemo).
 struct OfferFilter {
-  Resources refused;
+  std::shared_ptr<const Resources> refused;
   TimePoint expires;
 };
 
@@ -28,8 +31,20 @@ struct AgentSlot {
   bool active = true;
   Resources total;
   Resources available;                 // total minus every allocation; no allocation roles
+  uint64_t availableVersion = 0;       // bumped on every change of `available`
   drf::Quantities totalQ;
   std::vector<uint32_t> reservedRoles;  // roles with static reservations here (usually none)
+  // Equal to State::eligibilityEpoch when the last round found no framework that could take
+  // `available`; the agent is then skipped until something that could change that happens.
+  uint64_t idleEpoch = 0;
+  std::shared_ptr<const Resources> lastRefusal;  // the most recent refusal here, for sharing
+  // Whether coverMemo.refused contains `available` at coverMemo.version. Holding the pointer
+  // keeps the refusal alive, so a new one can never reuse its address and fool the memo.
+  struct {
+    std::shared_ptr<const Resources> refused;
+    uint64_t version = 0;
+    bool covers = false;
+  } coverMemo;
 };
 
 struct FrameworkSlot {
@@ -64,6 +79,12 @@ struct Allocator::State {
   drf::Quantities totalQ;  // of every added agent
   // Set when totalQ changed: every stored share is stale until refreshShares().
   bool sharesStale = false;
+  // Bumped whenever some framework may have become eligible anywhere (it joined a role's
+  // order, or filters were dropped), which invalidates every agent's idleEpoch at once. Changes
+  // local to one agent (resources returned, a filter expired) reset that agent's idleEpoch.
+  // So a cluster whose frameworks all refused everything costs O(agents) per round, not
+  // O(agents x frameworks).
+  uint64_t eligibilityEpoch = 1;
 
   std::vector<std::unique_ptr<AgentSlot>> agents;
   std::vector<uint32_t> freeAgents;
@@ -113,13 +134,15 @@ struct Allocator::State {
   // Fills in missing allocation roles as recoverResources documents.
   Resources withAllocationRoles(const FrameworkSlot& fw, const Resources& resources) const;
 
-  void addFilter(uint32_t fw, uint64_t key, Resources refused, TimePoint expires);
+  // Installs a refusal of `refused` (without allocation roles) by fw on the agent in the role.
+  void addFilter(uint32_t fw, uint32_t agent, uint32_t role, Resources refused, TimePoint expires);
   // Drops the framework's filters whose key matches; keeps liveFilters right.
   template <typename Pred>
   void dropFilters(FrameworkSlot& fw, Pred matches) {
     for (auto it = fw.filters.begin(); it != fw.filters.end();) {
       if (matches(it->first)) {
         liveFilters -= it->second.size();
+        ++eligibilityEpoch;
         it = fw.filters.erase(it);
       } else {
         ++it;
@@ -127,8 +150,9 @@ struct Allocator::State {
     }
   }
   void expireFilters(TimePoint now);
-  bool filtered(const FrameworkSlot& fw, uint32_t agent, uint32_t role, const Resources& offered,
-                TimePoint now) const;
+  // Whether an active filter of fw on the agent in the role contains `offered`. Not const: it
+  // updates the agent's coverMemo when `offered` is the agent's whole `available`.
+  bool filtered(const FrameworkSlot& fw, uint32_t agent, uint32_t role, const Resources& offered, TimePoint now);
   void releaseFramework(uint32_t fw);       // returns every allocation of fw to its agents
   void freeFrameworkIfUnused(uint32_t fw);  // frees a not-added slot with no allocations left
 
@@ -137,8 +161,7 @@ struct Allocator::State {
   void allocateAgent(uint32_t agent, TimePoint now, std::vector<OfferGrant>& out);
   void allocateReserved(uint32_t agent, TimePoint now, std::vector<OfferGrant>& out);
   // First eligible framework of `role` for `offered` on `agent`, or nullopt.
-  std::optional<uint32_t> pickFramework(uint32_t role, uint32_t agent, const Resources& offered,
-                                        TimePoint now) const;
+  std::optional<uint32_t> pickFramework(uint32_t role, uint32_t agent, const Resources& offered, TimePoint now);
   void grant(uint32_t fw, uint32_t role, uint32_t agent, const Resources& offered, std::vector<OfferGrant>& out);
 };
 

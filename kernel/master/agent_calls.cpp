@@ -63,6 +63,7 @@ Result<Master::AgentSubscription> Master::subscribeAgent(const Json& call, std::
   sendToAgent(agent, {{"type", "SUBSCRIBED"},
                       {"subscribed",
                        {{"agent_id", idJson(id)},
+                        {"stream_id", agent.streamId},  // also in the Mesos-Stream-Id header
                         {"ping_interval_seconds", std::chrono::duration<double>(options_.agentPingTimeout).count()},
                         {"ping_timeout_seconds", std::chrono::duration<double>(options_.agentPingTimeout).count()},
                         {"master_info", masterInfo()}}}});

@@ -146,8 +146,9 @@ RunResult runDcos(const std::vector<std::string>& args, const std::map<std::stri
 
 MasterProcess::MasterProcess(const std::string& workDir, std::vector<std::string> extraArgs,
                              const std::string& mode, const std::map<std::string, std::string>& env) {
-  std::vector<std::string> argv{dcosBinary(), mode, "--work_dir=" + workDir, "--port=0",
-                                "--address=127.0.0.1"};
+  std::vector<std::string> argv{dcosBinary(), mode, "--work_dir=" + workDir, "--address=127.0.0.1"};
+  bool portGiven = std::any_of(extraArgs.begin(), extraArgs.end(), [](const std::string& a) { return a.rfind("--port", 0) == 0; });
+  if (!portGiven) argv.push_back("--port=0");
   argv.insert(argv.end(), extraArgs.begin(), extraArgs.end());
   process_ = std::make_unique<Process>(argv, workDir.substr(0, workDir.rfind('/')), env);
   static const std::regex listening(R"(listening on http://[0-9.]+:([0-9]+))");

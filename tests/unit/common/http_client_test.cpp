@@ -397,6 +397,28 @@ TEST_CASE("client streams chunked bodies piece by piece and may stop early") {
   CHECK(pieces == std::vector<std::string>{"5\nfirst", "6\nsecond"});
 }
 
+TEST_CASE("client stream stops at once when cancelled from another thread, and sees the head first") {
+  TestServer s;
+  auto token = std::make_shared<http::CancelToken>();
+  auto req = get(s.url("/stream/live"));
+  req.cancel = token;
+  std::atomic<int> headStatus{0};
+  auto stream = std::async(std::launch::async, [&] {
+    return http::fetchStream(req, [](std::string_view) { return true; }, Duration::zero(),
+                             [&](const http::ClientResponse& head) { headStatus = head.status; });
+  });
+  REQUIRE(test::waitFor([&] { return headStatus.load() == 200; }, 5000ms));
+  token->cancel();
+  REQUIRE(stream.wait_for(5s) == std::future_status::ready);
+  auto r = stream.get();
+  REQUIRE_FALSE(r.ok());
+  CHECK(contains(r.error().message, "cancelled"));
+  // A cancelled token fails later requests at once.
+  auto again = http::fetch(req);
+  REQUIRE_FALSE(again.ok());
+  CHECK(contains(again.error().message, "cancelled"));
+}
+
 TEST_CASE("client stream fails when the gap between pieces exceeds idleTimeout") {
   TestServer s;
   auto r = http::fetchStream(get(s.url("/stream/live")), [](std::string_view) { return true; }, 200ms);

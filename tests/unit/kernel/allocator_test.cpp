@@ -457,5 +457,12 @@ TEST_CASE("random operations never lose or duplicate resources") {
       REQUIRE(allocated == expected);
       REQUIRE(allocator.totalResources().contains(allocated.unallocated()));
     }
+    // Nothing is stranded: once everyone leaves, a newcomer is offered the whole cluster.
+    for (int i = 0; i < 8; ++i) allocator.activateAgent("ag" + std::to_string(i));
+    for (int i = 0; i < 5; ++i) allocator.removeFramework("fw" + std::to_string(i));
+    allocator.addFramework("newcomer", {"a", "b", "c"});
+    Resources offered;
+    for (const auto& g : allocator.allocate()) offered += g.resources.unallocated();
+    CHECK(offered == allocator.totalResources());
   }
 }

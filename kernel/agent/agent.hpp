@@ -1,0 +1,147 @@
+#pragma once
+// The agent (`dcos agent`): registers this machine's resources with the master, runs the tasks
+// the master sends it and reports their states reliably. It runs on a given EventLoop, so a
+// process may host a master and an agent side by side (`dcos dev`). The protocol is described
+// in docs/ARCHITECTURE.md, "Agent ↔ master protocol".
+//
+// Issue 3 scope: tasks are plain child processes (ProcessLauncher), killed when the agent stops;
+// executors that survive agent restarts come with issue 4 behind the same TaskLauncher seam.
+
+#include "common/clock.hpp"
+#include "common/event_loop.hpp"
+#include "common/http/router.hpp"
+#include "common/json.hpp"
+#include "common/result.hpp"
+#include "kernel/agent/launcher.hpp"
+#include "kernel/agent/master_link.hpp"
+#include "kernel/agent/status_updates.hpp"
+#include "kernel/resources/resources.hpp"
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+
+namespace dcos::kernel {
+
+struct AgentOptions {
+  std::string master;  // "host:port" of the master
+  std::string workDir;  // absolute; holds agent_id and sandboxes/
+  std::string hostname;
+  Resources resources;   // what the agent offers (detected + --resources)
+  Json attributes = Json::array();  // Mesos v1 Attribute objects
+  Duration defaultGracePeriod = std::chrono::seconds(3);  // SIGTERM → SIGKILL when the task sets none
+  Duration defaultPingInterval = std::chrono::seconds(15);  // until SUBSCRIBED tells
+  Duration minReconnectDelay = std::chrono::milliseconds(100);
+  Duration maxReconnectDelay = std::chrono::seconds(5);
+  Duration initialUpdateBackoff = std::chrono::seconds(1);
+  Duration maxUpdateBackoff = std::chrono::seconds(30);
+};
+
+// The options `dcos agent` runs with: the resources detected on this machine (disk on the file
+// system of `workDir`) with --resources applied, --attributes parsed, --hostname or this
+// machine's name. Errors are kInvalidArgument naming the flag, or kIo when detection failed.
+Result<AgentOptions> agentOptionsFromFlags(const std::string& master, const std::string& workDir,
+                                           const std::string& resources, const std::string& attributes,
+                                           const std::string& hostname);
+
+class Agent {
+ public:
+  // Reads <workDir>/agent_id (an unreadable one is an error). `launcher` defaults to a
+  // ProcessLauncher on `loop`. Nothing talks to the master before start().
+  static Result<std::unique_ptr<Agent>> create(EventLoop& loop, AgentOptions options,
+                                               const Clock& clock = SystemClock::instance(),
+                                               std::unique_ptr<TaskLauncher> launcher = nullptr);
+  ~Agent();  // stop()s
+  Agent(const Agent&) = delete;
+  Agent& operator=(const Agent&) = delete;
+
+  // GET /health and GET /state.
+  void registerRoutes(http::Router& router);
+
+  // Subscribes to the master, reporting `port` as the agent's HTTP port; reconnects on its own
+  // from then on. Loop thread (or before the loop runs).
+  void start(uint16_t port);
+
+  // Disconnects and kills every task (SIGTERM to each process group, SIGKILL after the longest
+  // grace period among them), waiting until they are gone. Call on the loop thread or after the
+  // loop stopped, and before the loop is destroyed. Idempotent.
+  void stop();
+
+  // Called (on the loop thread) when the master refuses this agent with 403: it was removed from
+  // the cluster and must not come back with this id. The agent stops reconnecting first.
+  void onRemoved(std::function<void(const std::string& message)> fn) { onRemoved_ = std::move(fn); }
+
+  const std::string& agentId() const { return agentId_; }
+  bool registered() const { return registered_; }
+  Json stateJson() const;
+  Json healthJson() const;
+
+ private:
+  struct Task {
+    std::string frameworkId, taskId;
+    Json frameworkInfo, task;
+    Json status;  // the latest TaskStatus sent for it
+    std::string state = "TASK_STAGING";
+    std::string containerId, sandbox;
+    int pid = 0;
+    bool launched = false, killRequested = false, terminal = false;
+    Duration grace{};
+    std::string key() const { return frameworkId + "/" + taskId; }
+  };
+
+  Agent(EventLoop& loop, AgentOptions options, const Clock& clock, std::unique_ptr<TaskLauncher> launcher,
+        std::string agentId);
+
+  // Connection (agent.cpp).
+  void subscribe();
+  Json subscribeCall() const;
+  void handleEvent(const Json& event);
+  void dispatch(const std::string& type, const Json& event);
+  void handleSubscribed(const Json& subscribed);
+  void handleClosed(const Error& why, int status);
+  void scheduleReconnect(Duration delay);
+
+  // Tasks and updates (agent_tasks.cpp).
+  void runTask(const Json& frameworkId, const Json& frameworkInfo, const Json& task);
+  void rejectTaskGroup(const Json& runTaskGroup);
+  void killTask(const std::string& frameworkId, const std::string& taskId, const Json& killPolicy);
+  void shutdownFramework(const std::string& frameworkId);
+  void finishFrameworkShutdown(std::string frameworkId);
+  void taskStarted(const std::string& key, const std::string& containerId, Result<int> pid);
+  void taskTerminated(const std::string& key, const std::string& containerId, const TaskTermination& how);
+  void sendStatus(Task& task, const std::string& state, const std::string& message, const std::string& reason);
+  Json newStatus(const std::string& taskId, const std::string& state, const std::string& message,
+                 const std::string& reason) const;
+  void queueUpdate(const std::string& frameworkId, const std::string& taskId, Json status);
+  void acknowledge(const std::string& frameworkId, const std::string& taskId, const std::string& uuid);
+  void flushUpdates();
+  void retire(const std::string& key);
+
+  EventLoop& loop_;
+  AgentOptions options_;
+  const Clock& clock_;
+  std::unique_ptr<TaskLauncher> launcher_;
+  std::unique_ptr<MasterLink> link_;
+  StatusUpdateQueue updates_;
+  std::string agentId_;
+  uint16_t port_ = 0;
+  TimePoint startedAt_;
+  bool started_ = false, stopped_ = false, registered_ = false;
+  Duration pingInterval_;
+  Duration reconnectDelay_;
+  std::optional<EventLoop::TimerId> reconnectTimer_, updateTimer_;
+  std::map<std::string, Task> tasks_;  // by "<framework>/<task>"
+  std::deque<Json> completedTasks_;    // the latest finished tasks, for /state
+  std::set<std::string> frameworksShuttingDown_;
+  std::function<void(const std::string&)> onRemoved_;
+};
+
+// Jitter for reconnect delays, so agents that lost the same master do not return in step:
+// a delay drawn from [delay/2, delay] by `random01` in [0, 1].
+Duration withJitter(Duration delay, double random01);
+
+}  // namespace dcos::kernel

@@ -1,0 +1,81 @@
+// What the agent tells about itself over HTTP: GET /health and a Mesos-like GET /state.
+#include "kernel/agent/agent.hpp"
+
+#include "common/version.hpp"
+#include "kernel/master/protocol.hpp"  // resourcesObject, attributesObject: the classic state shapes
+
+#include <set>
+
+namespace dcos::kernel {
+namespace {
+
+Json taskJson(const Json& task, const std::string& frameworkId, const std::string& state, const std::string& sandbox,
+              int pid, const Json& status) {
+  Json out = {{"id", task.value("/task_id/value"_json_pointer, std::string())},
+              {"name", task.value("name", "")},
+              {"framework_id", frameworkId},
+              {"executor_id", task.value("/task_id/value"_json_pointer, std::string())},
+              {"state", state},
+              {"sandbox", sandbox}};
+  auto resources = Resources::fromJson(task.value("resources", Json::array()));
+  out["resources"] = resourcesObject(resources ? *resources : Resources());
+  if (pid > 0) out["pid"] = pid;
+  if (!status.is_null()) out["statuses"] = Json::array({status});
+  return out;
+}
+
+}  // namespace
+
+Json Agent::healthJson() const {
+  return {{"healthy", true},
+          {"role", "agent"},
+          {"agent_id", agentId_.empty() ? Json() : Json(agentId_)},
+          {"registered", registered_}};
+}
+
+Json Agent::stateJson() const {
+  std::map<std::string, Json> frameworks;
+  for (const auto& [key, t] : tasks_) {
+    Json& fw = frameworks[t.frameworkId];
+    if (fw.is_null()) {
+      fw = {{"id", t.frameworkId},
+            {"name", t.frameworkInfo.is_object() ? t.frameworkInfo.value("name", "") : ""},
+            {"tasks", Json::array()}};
+    }
+    fw["tasks"].push_back(taskJson(t.task, t.frameworkId, t.state, t.sandbox, t.pid, t.status));
+  }
+  Json frameworkList = Json::array();
+  for (auto& [id, fw] : frameworks) frameworkList.push_back(std::move(fw));
+
+  Json reserved = Json::object();
+  std::set<std::string> roles;
+  for (const auto& r : options_.resources.items()) {
+    if (r.reserved()) roles.insert(r.role);
+  }
+  for (const auto& role : roles) reserved[role] = resourcesObject(options_.resources.reservedFor(role));
+
+  return {{"id", agentId_},
+          {"hostname", options_.hostname},
+          {"port", port_},
+          {"version", version::version()},
+          {"start_time", toEpochSeconds(startedAt_)},
+          {"master", options_.master},
+          {"registered", registered_},
+          {"resources", resourcesObject(options_.resources)},
+          {"unreserved_resources", resourcesObject(options_.resources.unreserved())},
+          {"reserved_resources", reserved},
+          {"resources_full", options_.resources.toJson()},
+          {"attributes", attributesObject(options_.attributes)},
+          // What a task gets today; cgroups and pid namespaces arrive with the executors.
+          {"isolation", {{"process_group", true}, {"cgroups", false}, {"pid_namespace", false}}},
+          {"frameworks", frameworkList},
+          {"completed_tasks", Json(completedTasks_)},
+          {"pending_status_updates", updates_.size()}};
+}
+
+void Agent::registerRoutes(http::Router& router) {
+  router.route("GET", "/health", [this](const http::Request&) { return http::Response::json(200, healthJson()); });
+  router.route("GET", "/state", [this](const http::Request&) { return http::Response::json(200, stateJson()); });
+}
+
+}  // namespace dcos::kernel

@@ -1,0 +1,242 @@
+// The agent's tasks: launching, killing, and the reliable status updates that report them.
+#include "kernel/agent/agent.hpp"
+
+#include "common/log.hpp"
+#include "kernel/agent/paths.hpp"
+#include "kernel/master/protocol.hpp"  // Mesos v1 JSON helpers shared with the master
+
+#include <cstdlib>
+
+namespace dcos::kernel {
+namespace {
+
+const log::Logger& logger() { return log::get("agent"); }
+
+std::string envOr(const char* name, const char* fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? v : fallback;
+}
+
+constexpr size_t kCompletedTasksKept = 100;
+
+}  // namespace
+
+void Agent::runTask(const Json& frameworkIdJson, const Json& frameworkInfo, const Json& taskInfo) {
+  std::string frameworkId = frameworkIdJson.is_object() ? frameworkIdJson.value("value", "") : "";
+  std::string taskId = idValue(taskInfo, "task_id");
+  if (frameworkId.empty() || taskId.empty()) {
+    logger().error("ignoring RUN_TASK without framework_id or task_id");
+    return;
+  }
+  std::string key = frameworkId + "/" + taskId;
+  if (tasks_.count(key)) {
+    logger().warn("ignoring RUN_TASK for task '{}' of framework '{}': it is already known here", taskId, frameworkId);
+    return;
+  }
+  Task& t = tasks_[key];
+  t.frameworkId = frameworkId;
+  t.taskId = taskId;
+  t.frameworkInfo = frameworkInfo;
+  t.task = taskInfo;
+  t.containerId = newRunId();
+  t.sandbox = sandboxPath(options_.workDir, frameworkId, taskId, t.containerId);
+  t.grace = gracePeriod(taskInfo.value("kill_policy", Json()), options_.defaultGracePeriod);
+
+  TaskPlacement placement{frameworkId, agentId_, options_.hostname, t.containerId, t.sandbox,
+                          envOr("PATH", ""), envOr("LANG", "")};
+  auto spec = buildLaunchSpec(taskInfo, placement);
+  if (!spec) {
+    bool invalid = spec.error().code == ErrorCode::kInvalidArgument;
+    logger().warn("cannot run task '{}' of framework '{}': {}", taskId, frameworkId, spec.error().message);
+    sendStatus(t, invalid ? "TASK_ERROR" : "TASK_FAILED", spec.error().message,
+               invalid ? "REASON_TASK_INVALID" : "REASON_CONTAINER_LAUNCH_FAILED");
+    return;
+  }
+  auto uris = taskInfo.value("/command/uris"_json_pointer, Json::array());
+  if (uris.is_array() && !uris.empty()) {
+    logger().warn("task '{}' lists {} URI(s) to fetch; this agent has no fetcher yet and runs it without them",
+                  taskId, uris.size());
+  }
+  logger().info("launching task '{}' of framework '{}' in '{}'", taskId, frameworkId, t.sandbox);
+  sendStatus(t, "TASK_STARTING", "", "");
+  launcher_->launch(*spec, {[this, key, run = t.containerId](Result<int> pid) { taskStarted(key, run, std::move(pid)); },
+                            [this, key, run = t.containerId](const TaskTermination& how) {
+                              taskTerminated(key, run, how);
+                            }});
+}
+
+void Agent::rejectTaskGroup(const Json& run) {
+  std::string frameworkId = idValue(run, "framework_id");
+  auto tasks = run.value("/task_group/tasks"_json_pointer, Json::array());
+  for (const auto& task : tasks) {
+    std::string taskId = idValue(task, "task_id");
+    if (frameworkId.empty() || taskId.empty()) continue;
+    logger().warn("cannot run task '{}' of framework '{}': task groups are not supported yet", taskId, frameworkId);
+    queueUpdate(frameworkId, taskId,
+                newStatus(taskId, "TASK_FAILED", "Task groups need executors, which this agent does not support yet",
+                          "REASON_CONTAINER_LAUNCH_FAILED"));
+  }
+}
+
+void Agent::taskStarted(const std::string& key, const std::string& containerId, Result<int> pid) {
+  auto it = tasks_.find(key);
+  if (it == tasks_.end() || it->second.containerId != containerId) return;
+  Task& t = it->second;
+  if (!pid) {
+    logger().warn("task '{}' of framework '{}' failed to start: {}", t.taskId, t.frameworkId, pid.error().message);
+    sendStatus(t, "TASK_FAILED", pid.error().message, "REASON_CONTAINER_LAUNCH_FAILED");
+    finishFrameworkShutdown(t.frameworkId);
+    return;
+  }
+  t.pid = *pid;
+  t.launched = true;
+  if (t.killRequested) {
+    // Killed while it was being launched: it never counts as running.
+    launcher_->kill(t.containerId, t.grace);
+    return;
+  }
+  sendStatus(t, "TASK_RUNNING", "", "");
+}
+
+void Agent::taskTerminated(const std::string& key, const std::string& containerId, const TaskTermination& how) {
+  auto it = tasks_.find(key);
+  if (it == tasks_.end() || it->second.containerId != containerId) return;
+  Task& t = it->second;
+  t.pid = 0;
+  logger().info("task '{}' of framework '{}' ended: {}", t.taskId, t.frameworkId, how.message);
+  if (t.killRequested) {
+    sendStatus(t, "TASK_KILLED", how.message, "");
+  } else if (how.succeeded()) {
+    sendStatus(t, "TASK_FINISHED", how.message, "");
+  } else {
+    sendStatus(t, "TASK_FAILED", how.message, "REASON_COMMAND_EXECUTOR_FAILED");
+  }
+  finishFrameworkShutdown(t.frameworkId);
+}
+
+void Agent::killTask(const std::string& frameworkId, const std::string& taskId, const Json& killPolicy) {
+  auto it = tasks_.find(frameworkId + "/" + taskId);
+  if (it == tasks_.end()) {
+    // The master believes the task is here; saying it is not lets the framework move on.
+    logger().info("kill for task '{}' of framework '{}', which this agent does not know", taskId, frameworkId);
+    if (!frameworkId.empty() && !taskId.empty()) {
+      queueUpdate(frameworkId, taskId,
+                  newStatus(taskId, "TASK_LOST", "task unknown to the agent", "REASON_TASK_UNKNOWN"));
+    }
+    return;
+  }
+  Task& t = it->second;
+  if (t.terminal) return;
+  t.killRequested = true;
+  t.grace = gracePeriod(killPolicy, t.grace);
+  logger().info("killing task '{}' of framework '{}' (grace period {} ms)", taskId, frameworkId,
+                std::chrono::duration_cast<std::chrono::milliseconds>(t.grace).count());
+  if (t.launched) launcher_->kill(t.containerId, t.grace);
+}
+
+void Agent::shutdownFramework(const std::string& frameworkId) {
+  logger().info("shutting down framework '{}': killing its tasks", frameworkId);
+  frameworksShuttingDown_.insert(frameworkId);
+  for (auto& [key, t] : tasks_) {
+    if (t.frameworkId == frameworkId && !t.terminal) killTask(t.frameworkId, t.taskId, Json());
+  }
+  finishFrameworkShutdown(frameworkId);
+}
+
+// Once every task of a framework being shut down has ended, its pending updates go too (as in
+// Mesos: the framework is gone, nobody would acknowledge them).
+void Agent::finishFrameworkShutdown(std::string frameworkId) {
+  if (!frameworksShuttingDown_.count(frameworkId)) return;
+  std::vector<std::string> keys;
+  for (const auto& [key, t] : tasks_) {
+    if (t.frameworkId != frameworkId) continue;
+    if (!t.terminal) return;
+    keys.push_back(key);
+  }
+  for (const auto& key : keys) {
+    updates_.forget(frameworkId, tasks_.at(key).taskId);
+    retire(key);
+  }
+  frameworksShuttingDown_.erase(frameworkId);
+  logger().info("framework '{}' is shut down on this agent", frameworkId);
+}
+
+Json Agent::newStatus(const std::string& taskId, const std::string& state, const std::string& message,
+                      const std::string& reason) const {
+  Json status = {{"task_id", idJson(taskId)},
+                 {"state", state},
+                 {"source", "SOURCE_EXECUTOR"},
+                 {"timestamp", toEpochSeconds(clock_.now())},
+                 {"uuid", newUpdateUuid()},
+                 {"agent_id", idJson(agentId_)},
+                 {"executor_id", idJson(taskId)}};
+  if (!message.empty()) status["message"] = message;
+  if (!reason.empty()) status["reason"] = reason;
+  return status;
+}
+
+void Agent::sendStatus(Task& t, const std::string& state, const std::string& message, const std::string& reason) {
+  Json status = newStatus(t.taskId, state, message, reason);
+  Json container = {{"container_id", idJson(t.containerId)}};
+  if (t.pid > 0) container["executor_pid"] = t.pid;
+  status["container_status"] = container;
+  t.status = status;
+  t.state = state;
+  t.terminal = state != "TASK_STAGING" && state != "TASK_STARTING" && state != "TASK_RUNNING";
+  queueUpdate(t.frameworkId, t.taskId, std::move(status));
+}
+
+void Agent::queueUpdate(const std::string& frameworkId, const std::string& taskId, Json status) {
+  std::string uuid = status.value("uuid", "");
+  logger().debug("status update {} for task '{}' of framework '{}' (uuid {})", status.value("state", ""), taskId,
+                 frameworkId, uuid);
+  updates_.add({frameworkId, taskId, uuid, std::move(status)});
+  flushUpdates();
+}
+
+void Agent::flushUpdates() {
+  if (updateTimer_) loop_.cancel(*updateTimer_);
+  updateTimer_.reset();
+  // While disconnected nothing is sent; SUBSCRIBED makes every head due again.
+  if (!registered_ || stopped_) return;
+  for (auto& u : updates_.takeDue()) {
+    link_->call({{"type", "UPDATE"},
+                 {"agent_id", idJson(agentId_)},
+                 {"update", {{"framework_id", idJson(u.frameworkId)}, {"status", u.status}}}});
+  }
+  if (auto next = updates_.nextDue()) {
+    Duration delay = std::max(Duration::zero(), *next - clock_.now());
+    updateTimer_ = loop_.schedule(delay, [this] {
+      updateTimer_.reset();
+      flushUpdates();
+    });
+  }
+}
+
+void Agent::acknowledge(const std::string& frameworkId, const std::string& taskId, const std::string& uuid) {
+  if (!updates_.acknowledge(frameworkId, taskId, uuid)) {
+    logger().debug("ignoring a stale acknowledgement for task '{}' of framework '{}'", taskId, frameworkId);
+    return;
+  }
+  std::string key = frameworkId + "/" + taskId;
+  auto it = tasks_.find(key);
+  if (it != tasks_.end() && it->second.terminal && !updates_.pending(frameworkId, taskId)) retire(key);
+  flushUpdates();
+}
+
+// A terminal task whose every update was acknowledged: only /state remembers it now.
+void Agent::retire(const std::string& key) {
+  auto it = tasks_.find(key);
+  if (it == tasks_.end()) return;
+  const Task& t = it->second;
+  completedTasks_.push_back({{"id", t.taskId},
+                             {"name", t.task.value("name", "")},
+                             {"framework_id", t.frameworkId},
+                             {"state", t.state},
+                             {"sandbox", t.sandbox},
+                             {"status", t.status}});
+  while (completedTasks_.size() > kCompletedTasksKept) completedTasks_.pop_front();
+  tasks_.erase(it);
+}
+
+}  // namespace dcos::kernel

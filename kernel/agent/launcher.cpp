@@ -1,0 +1,335 @@
+#include "kernel/agent/launcher.hpp"
+
+#include "common/log.hpp"
+
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+namespace dcos::kernel {
+namespace {
+
+const log::Logger& logger() { return log::get("agent"); }
+
+// What the child reports through the CLOEXEC pipe when it cannot exec.
+struct ChildFailure {
+  int stage;  // 1: entering the sandbox, 2: exec
+  int error;
+};
+
+// Everything the child touches, prepared before fork: after fork only async-signal-safe calls.
+struct Prepared {
+  std::string program;
+  std::vector<char*> argv, envp;
+  int stdinFd = -1, stdoutFd = -1, stderrFd = -1;
+  int maxFd = 1024;
+
+  ~Prepared() {
+    for (int fd : {stdinFd, stdoutFd, stderrFd}) {
+      if (fd >= 0) ::close(fd);
+    }
+  }
+};
+
+std::string findProgram(const std::string& program, const std::vector<std::string>& environment) {
+  if (program.find('/') != std::string::npos) return program;
+  std::string path;
+  for (const auto& kv : environment) {
+    if (kv.rfind("PATH=", 0) == 0) path = kv.substr(5);
+  }
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find(':', start);
+    std::string dir = path.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    std::string candidate = (dir.empty() ? "." : dir) + "/" + program;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return program;  // exec then fails with ENOENT, which is the message the user needs
+}
+
+int openFile(const std::string& path, int flags) { return ::open(path.c_str(), flags | O_CLOEXEC, 0644); }
+
+[[noreturn]] void childFailed(int reportFd, int stage) {
+  ChildFailure f{stage, errno};
+  ssize_t ignored = ::write(reportFd, &f, sizeof f);
+  (void)ignored;
+  ::_exit(127);
+}
+
+[[noreturn]] void runChild(const Prepared& p, const std::string& sandbox, int reportFd) {
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);  // pool threads run with signals blocked
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) sigaction(sig, &dfl, nullptr);
+  ::setsid();
+  if (::chdir(sandbox.c_str()) != 0) childFailed(reportFd, 1);
+  ::dup2(p.stdinFd, 0);
+  ::dup2(p.stdoutFd, 1);
+  ::dup2(p.stderrFd, 2);
+  // The agent's own descriptors (listening socket, master connection) must not leak into tasks.
+  if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+    for (int fd = 3; fd < p.maxFd; ++fd) {
+      if (fd != reportFd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
+  }
+  ::execve(p.program.c_str(), p.argv.data(), p.envp.data());
+  childFailed(reportFd, 2);
+}
+
+// Creates the sandbox and starts the process; returns its pid once exec succeeded.
+Result<int> startProcess(const LaunchSpec& spec) {
+  std::error_code ec;
+  std::filesystem::create_directories(spec.sandbox, ec);
+  if (ec) return Error(ErrorCode::kIo, "cannot create the sandbox '" + spec.sandbox + "': " + ec.message());
+  Prepared p;
+  p.program = findProgram(spec.program, spec.environment);
+  p.stdinFd = openFile("/dev/null", O_RDONLY);
+  p.stdoutFd = openFile(spec.sandbox + "/stdout", O_WRONLY | O_CREAT | O_TRUNC);
+  p.stderrFd = openFile(spec.sandbox + "/stderr", O_WRONLY | O_CREAT | O_TRUNC);
+  if (p.stdinFd < 0 || p.stdoutFd < 0 || p.stderrFd < 0) {
+    return Error(ErrorCode::kIo, "cannot open the sandbox's stdout/stderr files: " + std::string(std::strerror(errno)));
+  }
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
+    p.maxFd = static_cast<int>(std::min<rlim_t>(limit.rlim_cur, 1 << 20));
+  }
+  for (const auto& a : spec.argv) p.argv.push_back(const_cast<char*>(a.c_str()));
+  p.argv.push_back(nullptr);
+  for (const auto& e : spec.environment) p.envp.push_back(const_cast<char*>(e.c_str()));
+  p.envp.push_back(nullptr);
+
+  int report[2];
+  if (::pipe2(report, O_CLOEXEC) != 0) return Error(ErrorCode::kIo, "pipe: " + std::string(std::strerror(errno)));
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    int err = errno;
+    ::close(report[0]);
+    ::close(report[1]);
+    return Error(ErrorCode::kIo, "exec failed: fork: " + std::string(std::strerror(err)));
+  }
+  if (pid == 0) runChild(p, spec.sandbox, report[1]);
+  ::close(report[1]);
+  ChildFailure failure{};
+  ssize_t n;
+  do {
+    n = ::read(report[0], &failure, sizeof failure);
+  } while (n < 0 && errno == EINTR);
+  ::close(report[0]);
+  if (n != static_cast<ssize_t>(sizeof failure)) return static_cast<int>(pid);  // EOF: exec happened
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  std::string why = std::strerror(failure.error);
+  if (failure.stage == 1) return Error(ErrorCode::kIo, "exec failed: cannot enter the sandbox '" + spec.sandbox + "': " + why);
+  return Error(ErrorCode::kIo, "exec failed: '" + p.program + "': " + why);
+}
+
+TaskTermination describe(int status) {
+  TaskTermination t;
+  if (WIFSIGNALED(status)) {
+    t.signaled = true;
+    t.code = WTERMSIG(status);
+    t.message = "Command terminated by signal " + signalName(t.code);
+  } else {
+    t.code = WEXITSTATUS(status);
+    t.message = "Command exited with status " + std::to_string(t.code);
+  }
+  return t;
+}
+
+struct Container {
+  std::string id;
+  pid_t pid = -1;
+  std::thread waiter;
+  // Guarded by Shared::mu: set by the waiter before it reaps, so nobody signals a reused pid.
+  bool exited = false;
+  // Loop thread only.
+  TaskLauncher::Callbacks callbacks;
+  bool startReported = false;
+  std::optional<int> pendingStatus;
+  std::optional<EventLoop::TimerId> killTimer;
+};
+
+// State shared with the blocking pool and the waiter threads; outlives the launcher if needed.
+struct Shared {
+  explicit Shared(EventLoop& l) : loop(l) {}
+  EventLoop& loop;
+  std::mutex mu;
+  bool closed = false;  // after shutdown(): nothing is posted to the loop any more
+  std::map<std::string, std::shared_ptr<Container>> containers;
+
+  void wait(const std::shared_ptr<Container>& c, const std::shared_ptr<Shared>& self) {
+    siginfo_t info{};
+    while (::waitid(P_PID, static_cast<id_t>(c->pid), &info, WEXITED | WNOWAIT) != 0 && errno == EINTR) {
+    }
+    {
+      std::lock_guard lock(mu);
+      c->exited = true;
+      // Whatever the task left in its process group goes with it; the zombie still holds the
+      // group id, so this cannot hit an unrelated group.
+      ::kill(-c->pid, SIGKILL);
+    }
+    int status = 0;
+    while (::waitpid(c->pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    std::lock_guard lock(mu);
+    if (!closed) loop.post([self, id = c->id, status] { self->exited(id, status); });
+  }
+
+  // Loop thread.
+  void exited(const std::string& id, int status) {
+    std::shared_ptr<Container> c;
+    {
+      std::lock_guard lock(mu);
+      if (closed || !containers.count(id)) return;
+      c = containers[id];
+    }
+    if (!c->startReported) {
+      c->pendingStatus = status;  // the start report is still queued; it finishes the job
+      return;
+    }
+    finish(c, status);
+  }
+
+  void finish(const std::shared_ptr<Container>& c, int status) {
+    if (c->killTimer) loop.cancel(*c->killTimer);
+    if (c->waiter.joinable()) c->waiter.join();
+    {
+      std::lock_guard lock(mu);
+      containers.erase(c->id);
+    }
+    auto termination = describe(status);
+    logger().debug("container '{}' (pid {}) ended: {}", c->id, c->pid, termination.message);
+    if (c->callbacks.terminated) c->callbacks.terminated(termination);
+  }
+};
+
+class ProcessLauncher final : public TaskLauncher {
+ public:
+  explicit ProcessLauncher(EventLoop& loop) : shared_(std::make_shared<Shared>(loop)) {}
+  ~ProcessLauncher() override { shutdown(Duration::zero()); }
+
+  void launch(const LaunchSpec& spec, Callbacks callbacks) override {
+    auto result = std::make_shared<Result<int>>(Error(ErrorCode::kInternal, "not started"));
+    auto shared = shared_;
+    shared->loop.runBlocking(
+        [shared, spec, result] {
+          *result = startProcess(spec);
+          if (!*result) return;
+          std::lock_guard lock(shared->mu);
+          if (shared->closed) {
+            ::kill(-**result, SIGKILL);
+            ::waitpid(**result, nullptr, 0);
+            *result = Error(ErrorCode::kUnavailable, "exec failed: the agent is shutting down");
+            return;
+          }
+          auto c = std::make_shared<Container>();
+          c->id = spec.containerId;
+          c->pid = **result;
+          shared->containers[c->id] = c;
+          c->waiter = std::thread([shared, c] { shared->wait(c, shared); });
+        },
+        [shared, id = spec.containerId, result, callbacks = std::move(callbacks)] {
+          std::shared_ptr<Container> c;
+          {
+            std::lock_guard lock(shared->mu);
+            if (shared->closed) return;
+            if (*result) c = shared->containers.at(id);
+          }
+          if (!c) {
+            callbacks.started(result->error());
+            return;
+          }
+          c->callbacks = callbacks;
+          c->startReported = true;
+          callbacks.started(c->pid);
+          if (c->pendingStatus) shared->finish(c, *c->pendingStatus);
+        });
+  }
+
+  void kill(const std::string& containerId, Duration grace) override {
+    std::shared_ptr<Container> c;
+    {
+      std::lock_guard lock(shared_->mu);
+      auto it = shared_->containers.find(containerId);
+      if (it == shared_->containers.end() || it->second->exited) return;
+      c = it->second;
+      ::kill(-c->pid, grace <= Duration::zero() ? SIGKILL : SIGTERM);
+    }
+    if (grace <= Duration::zero() || c->killTimer) return;
+    std::weak_ptr<Shared> weak = shared_;
+    c->killTimer = shared_->loop.schedule(grace, [weak, c] {
+      auto shared = weak.lock();
+      if (!shared) return;
+      std::lock_guard lock(shared->mu);
+      c->killTimer.reset();
+      if (!c->exited) {
+        logger().info("container '{}' outlived its kill grace period; sending SIGKILL", c->id);
+        ::kill(-c->pid, SIGKILL);
+      }
+    });
+  }
+
+  void shutdown(Duration grace) override {
+    std::vector<std::shared_ptr<Container>> all;
+    {
+      std::lock_guard lock(shared_->mu);
+      shared_->closed = true;
+      for (auto& [id, c] : shared_->containers) {
+        all.push_back(c);
+        if (!c->exited) ::kill(-c->pid, SIGTERM);
+      }
+      shared_->containers.clear();
+    }
+    if (all.empty()) return;
+    logger().info("stopping {} task process(es)", all.size());
+    auto deadline = std::chrono::steady_clock::now() + grace;
+    auto allExited = [&] {
+      std::lock_guard lock(shared_->mu);
+      for (auto& c : all) {
+        if (!c->exited) return false;
+      }
+      return true;
+    };
+    while (!allExited() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    {
+      std::lock_guard lock(shared_->mu);
+      for (auto& c : all) {
+        if (!c->exited) ::kill(-c->pid, SIGKILL);
+      }
+    }
+    for (auto& c : all) {
+      if (c->waiter.joinable()) c->waiter.join();
+    }
+  }
+
+ private:
+  std::shared_ptr<Shared> shared_;
+};
+
+}  // namespace
+
+std::unique_ptr<TaskLauncher> makeProcessLauncher(EventLoop& loop) { return std::make_unique<ProcessLauncher>(loop); }
+
+std::string signalName(int signal) {
+  const char* abbrev = ::sigabbrev_np(signal);
+  return abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(signal);
+}
+
+}  // namespace dcos::kernel

@@ -1,0 +1,66 @@
+#pragma once
+// The seam between the agent and the way tasks are run (Mesos calls it the containerizer).
+// Issue 3 runs each task as a plain child process in its own session (ProcessLauncher); the
+// executor/cgroup launcher of issue 4 implements the same interface, so the agent's task
+// bookkeeping and status updates do not change.
+
+#include "common/clock.hpp"
+#include "common/event_loop.hpp"
+#include "common/result.hpp"
+#include "kernel/agent/task_spec.hpp"
+
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace dcos::kernel {
+
+// How a started task's process ended.
+struct TaskTermination {
+  bool signaled = false;
+  int code = 0;         // the exit status, or the signal number when signaled
+  std::string message;  // "Command exited with status 3", "Command terminated by signal SIGKILL"
+
+  bool succeeded() const { return !signaled && code == 0; }
+};
+
+// Contract: every method is called on the event loop thread given to the implementation, and
+// every callback runs there too. A launcher owns the processes it started and never waits for
+// (reaps) any other child of the agent process.
+class TaskLauncher {
+ public:
+  struct Callbacks {
+    // Exactly once: the pid once the command has been exec'd, or why it could not be (the
+    // sandbox could not be made, fork or exec failed: "exec failed: ...").
+    std::function<void(Result<int> pid)> started;
+    // Exactly once after a successful start, when the process has exited. Processes the task
+    // left behind in its process group are killed at that point.
+    std::function<void(const TaskTermination&)> terminated;
+  };
+
+  virtual ~TaskLauncher() = default;
+
+  // Creates spec.sandbox (with its parents) and starts the process there, stdin from
+  // /dev/null, stdout and stderr to files `stdout` and `stderr` in the sandbox.
+  virtual void launch(const LaunchSpec& spec, Callbacks callbacks) = 0;
+
+  // Stops a running container: SIGTERM to its process group now, SIGKILL after `grace`.
+  // Unknown or already ended containers are ignored. A second kill does not restart the grace
+  // period but may shorten it.
+  virtual void kill(const std::string& containerId, Duration grace) = 0;
+
+  // For agent shutdown, from the thread that ran the loop once it has stopped: SIGTERM to every
+  // container, SIGKILL to those still alive after `grace`, and waits until all are gone. No
+  // callbacks run afterwards. Idempotent; the destructor calls it with a zero grace period.
+  virtual void shutdown(Duration grace) = 0;
+};
+
+// Runs each task as `fork` + `exec` in a new session (so its process group is the task), with
+// the environment of the spec only. Blocking steps (mkdir, fork/exec) run on the loop's
+// blocking pool; one waiter thread per running task waits for that task's pid only.
+std::unique_ptr<TaskLauncher> makeProcessLauncher(EventLoop& loop);
+
+// "SIGTERM", "SIGKILL", ... ("signal 42" when unnamed).
+std::string signalName(int signal);
+
+}  // namespace dcos::kernel

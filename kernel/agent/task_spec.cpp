@@ -1,0 +1,158 @@
+#include "kernel/agent/task_spec.hpp"
+
+#include "kernel/master/protocol.hpp"
+
+#include <cctype>
+#include <map>
+
+namespace dcos::kernel {
+namespace {
+
+Result<void> checkContainer(const Json& task) {
+  auto it = task.find("container");
+  if (it == task.end() || it->is_null()) return success();
+  std::string type = it->value("type", "MESOS");
+  if (type != "MESOS") {
+    return Error(ErrorCode::kUnprocessable,
+                 "container type " + type + " is not supported by this agent (only MESOS without an image)");
+  }
+  auto mesos = it->find("mesos");
+  if (mesos != it->end() && mesos->is_object() && mesos->contains("image")) {
+    return Error(ErrorCode::kUnprocessable, "container images are not supported by this agent yet");
+  }
+  return success();
+}
+
+// Named discovery ports: the port number given there, else the task's port at the same index.
+void addNamedPorts(const Json& task, const std::vector<uint64_t>& ports, std::map<std::string, std::string>& env) {
+  auto d = task.find("discovery");
+  if (d == task.end() || !d->is_object()) return;
+  auto list = d->value("/ports/ports"_json_pointer, Json::array());
+  if (!list.is_array()) return;
+  for (size_t i = 0; i < list.size(); ++i) {
+    const Json& p = list[i];
+    if (!p.is_object() || !p.contains("name") || !p["name"].is_string()) continue;
+    std::string name = p["name"].get<std::string>();
+    if (name.empty()) continue;
+    if (p.contains("number") && p["number"].is_number_unsigned()) {
+      env[portVariableName(name)] = std::to_string(p["number"].get<uint64_t>());
+    } else if (i < ports.size()) {
+      env[portVariableName(name)] = std::to_string(ports[i]);
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<uint64_t> taskPorts(const Json& task) {
+  std::vector<uint64_t> ports;
+  auto resources = task.find("resources");
+  if (resources == task.end() || !resources->is_array()) return ports;
+  for (const auto& r : *resources) {
+    if (!r.is_object() || r.value("name", "") != "ports") continue;
+    auto list = r.value("/ranges/range"_json_pointer, Json::array());
+    for (const auto& range : list) {
+      if (!range.is_object() || !range.contains("begin") || !range["begin"].is_number_unsigned()) continue;
+      uint64_t begin = range["begin"].get<uint64_t>();
+      uint64_t end = range.contains("end") && range["end"].is_number_unsigned() ? range["end"].get<uint64_t>() : begin;
+      for (uint64_t p = begin; p <= end && ports.size() < 65536; ++p) ports.push_back(p);
+    }
+  }
+  return ports;
+}
+
+std::string portVariableName(const std::string& name) {
+  std::string out = "PORT_";
+  for (unsigned char c : name) {
+    char u = static_cast<char>(std::toupper(c));
+    out += (std::isalnum(static_cast<unsigned char>(u)) || u == '_') && c < 128 ? u : '_';
+  }
+  return out;
+}
+
+Duration gracePeriod(const Json& killPolicy, Duration fallback) {
+  if (!killPolicy.is_object()) return fallback;
+  auto grace = killPolicy.find("grace_period");
+  if (grace == killPolicy.end() || !grace->is_object()) return fallback;
+  auto nanos = grace->value("nanoseconds", Json());
+  if (nanos.is_number_integer() && nanos.get<int64_t>() >= 0) return Duration(nanos.get<int64_t>());
+  if (nanos.is_string()) {
+    try {
+      int64_t n = std::stoll(nanos.get<std::string>());
+      if (n >= 0) return Duration(n);
+    } catch (const std::exception&) {
+    }
+  }
+  return fallback;
+}
+
+namespace {
+
+Result<LaunchSpec> buildUnchecked(const Json& task, const TaskPlacement& placement) {
+  if (auto ok = checkContainer(task); !ok) return ok.error();
+  auto command = task.find("command");
+  if (command == task.end() || !command->is_object()) {
+    return Error(ErrorCode::kInvalidArgument, "the task has no command (executors are not supported yet)");
+  }
+  std::string value = command->value("value", "");
+  bool shell = command->value("shell", true);
+  if (value.empty()) return Error(ErrorCode::kInvalidArgument, "the task's command has no value");
+
+  LaunchSpec spec;
+  spec.containerId = placement.containerId;
+  spec.sandbox = placement.sandbox;
+  if (shell) {
+    spec.program = "/bin/sh";
+    spec.argv = {"sh", "-c", value};
+  } else {
+    spec.program = value;
+    auto args = command->value("arguments", Json::array());
+    for (const auto& a : args) spec.argv.push_back(a.is_string() ? a.get<std::string>() : a.dump());
+    if (spec.argv.empty()) spec.argv.push_back(value);
+  }
+
+  std::string taskId = idValue(task, "task_id");
+  std::map<std::string, std::string> env;
+  env["PATH"] = placement.path.empty() ? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" : placement.path;
+  if (!placement.lang.empty()) env["LANG"] = placement.lang;
+  env["MESOS_SANDBOX"] = placement.sandbox;
+  env["MESOS_TASK_ID"] = taskId;
+  env["MESOS_AGENT_ID"] = placement.agentId;
+  env["MESOS_FRAMEWORK_ID"] = placement.frameworkId;
+  env["MESOS_EXECUTOR_ID"] = taskId;
+  env["HOST"] = placement.hostname;
+  auto ports = taskPorts(task);
+  std::string all;
+  for (size_t i = 0; i < ports.size(); ++i) {
+    env["PORT" + std::to_string(i)] = std::to_string(ports[i]);
+    all += (i ? "," : "") + std::to_string(ports[i]);
+  }
+  if (!ports.empty()) {
+    env["PORTS"] = all;
+    env["PORT"] = std::to_string(ports[0]);
+  }
+  addNamedPorts(task, ports, env);
+  auto vars = command->value("/environment/variables"_json_pointer, Json::array());
+  for (const auto& v : vars) {
+    if (!v.is_object() || !v.contains("name") || !v["name"].is_string()) continue;
+    std::string name = v["name"].get<std::string>();
+    if (name.empty() || name.find('=') != std::string::npos) continue;
+    env[name] = v.value("value", "");
+  }
+  for (const auto& [k, v] : env) spec.environment.push_back(k + "=" + v);
+  return spec;
+}
+
+}  // namespace
+
+Result<LaunchSpec> buildLaunchSpec(const Json& task, const TaskPlacement& placement) {
+  // The master validates tasks, but a field of an unexpected JSON type must still fail the task
+  // rather than escape as an exception.
+  try {
+    return buildUnchecked(task, placement);
+  } catch (const Json::exception& e) {
+    return Error(ErrorCode::kInvalidArgument, std::string("malformed task: ") + e.what());
+  }
+}
+
+}  // namespace dcos::kernel

@@ -1,0 +1,162 @@
+// Hostile and malformed input to the Mesos v1 scheduler API of a real master: every bad call
+// gets a clear 4xx (or a TASK_ERROR naming the reason) and the master's state is unchanged.
+#include "kernel/driver/scheduler_driver.hpp"
+#include "tests/support/support.hpp"
+#include "tests/support/test_framework.hpp"
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include <mutex>
+
+using namespace dcos;
+using namespace dcos::test;
+using nlohmann::json;
+
+namespace {
+
+// Keeps every event and acknowledges updates; the test drives the other calls itself.
+class Recorder : public kernel::Scheduler {
+ public:
+  kernel::SchedulerDriver* driver = nullptr;
+  void received(const Json& e) override {
+    {
+      std::lock_guard lock(mu_);
+      events_.push_back(e);
+    }
+    if (e.value("type", "") == "UPDATE" && e["update"]["status"].contains("uuid") && driver) {
+      const Json& st = e["update"]["status"];
+      (void)driver->send({{"type", "ACKNOWLEDGE"},
+                          {"acknowledge", {{"agent_id", st["agent_id"]}, {"task_id", st["task_id"]}, {"uuid", st["uuid"]}}}});
+    }
+  }
+  std::vector<Json> ofType(const std::string& type) {
+    std::lock_guard lock(mu_);
+    std::vector<Json> out;
+    for (const auto& e : events_) {
+      if (e.value("type", "") == type) out.push_back(e);
+    }
+    return out;
+  }
+  std::vector<Json> updates() {
+    std::vector<Json> out;
+    for (const auto& e : ofType("UPDATE")) out.push_back(e["update"]["status"]);
+    return out;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<Json> events_;
+};
+
+HttpReply call(int port, const json& body, const std::string& streamId = "") {
+  std::map<std::string, std::string> headers{{"Content-Type", "application/json"}};
+  if (!streamId.empty()) headers["Mesos-Stream-Id"] = streamId;
+  return httpRequest(port, "POST", "/api/v1/scheduler", body.is_string() ? body.get<std::string>() : body.dump(), headers);
+}
+
+std::string firstErrorPath(const HttpReply& r) {
+  auto j = json::parse(r.body);
+  return j["details"].empty() ? "" : j["details"][0]["path"].get<std::string>();
+}
+
+}  // namespace
+
+TEST_CASE("malformed scheduler calls get 4xx with a JSON message naming the problem") {
+  TempDir dir;
+  MasterProcess master(dir.file("master"));
+  int port = master.port();
+  CHECK(call(port, json("{not json")).status == 400);
+  CHECK(call(port, json::array()).status == 400);
+  CHECK(call(port, json{{"no_type", 1}}).status == 400);
+  auto badInfo = call(port, {{"type", "SUBSCRIBE"}, {"subscribe", {{"framework_info", {{"user", 5}, {"name", "x"}}}}}});
+  CHECK(badInfo.status == 400);
+  CHECK(firstErrorPath(badInfo) == "/subscribe/framework_info/user");
+  auto badRole = call(port, {{"type", "SUBSCRIBE"},
+                             {"subscribe", {{"framework_info", {{"user", "u"}, {"name", "x"}, {"role", "bad role"}}}}}});
+  CHECK(badRole.status == 400);
+  auto badTimeout = call(port, {{"type", "SUBSCRIBE"},
+                                {"subscribe", {{"framework_info", {{"user", "u"}, {"name", "x"}, {"failover_timeout", -1}}}}}});
+  CHECK(firstErrorPath(badTimeout) == "/subscribe/framework_info/failover_timeout");
+  auto noStream = call(port, {{"type", "REVIVE"}, {"framework_id", {{"value", "nope"}}}});
+  CHECK(noStream.status == 400);
+  auto notSubscribed = call(port, {{"type", "REVIVE"}, {"framework_id", {{"value", "nope"}}}}, "some-stream");
+  CHECK(notSubscribed.status == 403);
+  auto protobuf = httpRequest(port, "POST", "/api/v1/scheduler", "x", {{"Content-Type", "application/x-protobuf"}});
+  CHECK(protobuf.status == 400);
+  CHECK(httpRequest(port, "GET", "/api/v1/scheduler").status == 405);
+  // Nothing was registered by any of it.
+  CHECK(json::parse(httpRequest(port, "GET", "/master/state").body)["frameworks"].empty());
+}
+
+TEST_CASE("a wrong stream id is refused, and bad launches become TASK_ERROR without leaking resources") {
+  TempDir dir;
+  MasterProcess master(dir.file("master"), {"--allocation_interval=100ms"});
+  int port = master.port();
+  MasterProcess agent(dir.file("agent"), {"--master=127.0.0.1:" + std::to_string(port), "--resources=cpus:1;mem:256;disk:64"},
+                      "agent");
+  Recorder rec;
+  auto driver = kernel::makeHttpDriver("127.0.0.1:" + std::to_string(port), testFrameworkInfo("abuse"), rec);
+  rec.driver = driver.get();
+  driver->start();
+  REQUIRE(waitFor([&] { return !rec.ofType("OFFERS").empty(); }, 15s));
+  std::string fid = driver->frameworkId();
+
+  auto wrongStream = call(port, {{"type", "REVIVE"}, {"framework_id", {{"value", fid}}}}, "not-the-stream");
+  CHECK(wrongStream.status == 400);
+
+  json offer = rec.ofType("OFFERS").back()["offers"]["offers"][0];
+  auto task = [&](const std::string& id, json resources) {
+    return json{{"name", id}, {"task_id", {{"value", id}}}, {"agent_id", offer["agent_id"]},
+                {"resources", resources}, {"command", {{"value", "sleep 300"}}}};
+  };
+  json cpus = [](double v) { return json::array({{{"name", "cpus"}, {"type", "SCALAR"}, {"scalar", {{"value", v}}}}}); }(0.1);
+  json negative = json::array({{{"name", "cpus"}, {"type", "SCALAR"}, {"scalar", {{"value", -1}}}}});
+  json tooMuch = json::array({{{"name", "cpus"}, {"type", "SCALAR"}, {"scalar", {{"value", 64}}}}});
+  json tasks = json::array({task("good", cpus), task("negative", negative), task("greedy", tooMuch),
+                            task("good", cpus), task("bad/id", cpus)});
+  // Thousands of tasks in one ACCEPT: only what fits runs.
+  for (int i = 0; i < 3000; ++i) tasks.push_back(task("many-" + std::to_string(i), cpus));
+  auto accepted = driver->send({{"type", "ACCEPT"},
+                                {"accept", {{"offer_ids", {offer["id"]}},
+                                            {"operations", {{{"type", "LAUNCH"}, {"launch", {{"task_infos", tasks}}}}}}}}});
+  REQUIRE(accepted.ok());
+  auto stateOf = [&](const std::string& id) {
+    std::string s;
+    for (const auto& u : rec.updates()) {
+      if (u["task_id"]["value"] == id) s = u["state"];
+    }
+    return s;
+  };
+  CHECK(waitFor([&] { return stateOf("good") == "TASK_RUNNING"; }, 15s));
+  CHECK(stateOf("negative") == "TASK_ERROR");
+  CHECK(stateOf("greedy") == "TASK_ERROR");
+  CHECK(stateOf("bad/id") == "TASK_ERROR");
+  int running = 0, errors = 0;
+  REQUIRE(waitFor([&] {
+    std::map<std::string, std::string> latest;
+    for (const auto& u : rec.updates()) latest[u["task_id"]["value"]] = u["state"];
+    running = errors = 0;
+    for (int i = 0; i < 3000; ++i) {
+      const std::string& s = latest["many-" + std::to_string(i)];
+      running += s == "TASK_RUNNING" || s == "TASK_STARTING";
+      errors += s == "TASK_ERROR";
+    }
+    return running + errors == 3000;
+  }, 30s));
+  CHECK(running == 9);  // 1 cpu: "good" and nine more at 0.1 each
+  for (const auto& u : rec.updates()) {
+    if (u["state"] == "TASK_ERROR") CHECK(u.value("message", "") != "");
+  }
+  // Reusing the consumed offer drops the launch with a reason.
+  auto again = driver->send({{"type", "ACCEPT"},
+                             {"accept", {{"offer_ids", {offer["id"]}},
+                                         {"operations", {{{"type", "LAUNCH"}, {"launch", {{"task_infos", {task("late", cpus)}}}}}}}}}});
+  REQUIRE(again.ok());
+  CHECK(waitFor([&] { return stateOf("late") == "TASK_DROPPED"; }, 10s));
+  auto state = json::parse(httpRequest(port, "GET", "/master/state").body);
+  CHECK(state["frameworks"][0]["tasks"].size() == 10);
+
+  CHECK(state["slaves"][0]["used_resources"]["cpus"].get<double>() == doctest::Approx(1.0));
+  driver->stop();
+}
