@@ -107,21 +107,47 @@ int runAgent(const flags::FlagSet& f) {
 void devFlags(flags::FlagSet& f) {
   addDaemonFlags(f, 5050, ".dcos-dev");
   addMasterFlags(f);
+  f.add({.name = "resources", .defaultValue = "",
+         .help = "Resources the built-in agent offers instead of the detected ones, e.g. 'cpus:4;mem:2048'"});
+  f.add({.name = "attributes", .defaultValue = "", .help = "Attributes of the built-in agent, e.g. 'rack:r1'"});
 }
 
+// A master and an agent in one process: the agent keeps its state in <work_dir>/agent and talks
+// to the master over loopback like any other agent, so dev behaves as a real cluster does.
 int runDev(const flags::FlagSet& f) {
   std::unique_ptr<Master> master;
+  std::unique_ptr<Agent> agent;
+  EventLoop* loop = nullptr;
+  std::string workDir;
   return runDaemon(
       "dev", f,
       [&](DaemonContext& ctx) -> Result<void> {
         auto m = startMaster(ctx);
         if (!m) return m.error();
         master = std::move(*m);
+        loop = &ctx.loop;
+        workDir = ctx.workDir;
+        if (auto r = prepareWorkDir(workDir + "/agent"); !r) return r;
+        ctx.onStopped.push_back([&agent] {
+          if (agent) agent->stop();
+        });
         return success();
       },
-      [](uint16_t port) {
+      [&](uint16_t port) {
+        std::string address = "127.0.0.1:" + std::to_string(port);
+        auto options = agentOptionsFromFlags(address, workDir + "/agent", f.getString("resources"),
+                                             f.getString("attributes"), f.getString("hostname"));
+        auto a = options ? Agent::create(*loop, std::move(*options)) : Result<std::unique_ptr<Agent>>(options.error());
+        if (!a) {
+          std::cerr << "dcos dev: cannot start the agent: " << a.error().message << std::endl;
+          loop->stop();
+          return;
+        }
+        agent = std::move(*a);
+        agent->start(port);
         std::cout << "dcos dev cluster is up\n"
                   << "  API and dashboard: http://127.0.0.1:" << port << "/\n"
+                  << "  master and one agent in this process, state in " << workDir << "\n"
                   << "  stop it with Ctrl-C\n"
                   << std::flush;
       });

@@ -154,3 +154,21 @@ TEST_CASE("a framework that fails over within its timeout keeps its tasks; one t
   CHECK(waitFor([&] { return kill(std::stoi(pid), 0) != 0; }, 10s));
   d2->stop();
 }
+
+TEST_CASE("a dev cluster runs tasks on its built-in agent and stops them on SIGTERM") {
+  TempDir dir;
+  std::filesystem::create_directories(dir.file("launches"));
+  MasterProcess dev(dir.file("dev"), {"--allocation_interval=100ms", "--resources=cpus:1;mem:256;disk:64"}, "dev");
+  REQUIRE(waitFor([&] { return activeAgents(dev.port()) == 1; }, 10s));
+  TestFramework fw;
+  fw.addTasks({heldTask(dir, "in-dev")});
+  auto driver = kernel::makeHttpDriver("127.0.0.1:" + std::to_string(dev.port()), testFrameworkInfo("dev"), fw);
+  fw.setDriver(driver.get());
+  driver->start();
+  REQUIRE(waitFor([&] { return fw.state("in-dev") == "TASK_RUNNING"; }, 20s));
+  std::string pid = readFile(dir.file("launches/in-dev"));
+  driver->stop();
+  dev.process().signal(SIGTERM);
+  CHECK(dev.process().wait(15s) == 0);
+  CHECK(kill(std::stoi(pid), 0) != 0);
+}
