@@ -160,3 +160,25 @@ TEST_CASE("a wrong stream id is refused, and bad launches become TASK_ERROR with
   CHECK(state["slaves"][0]["used_resources"]["cpus"].get<double>() == doctest::Approx(1.0));
   driver->stop();
 }
+
+TEST_CASE("offers not used within --offer_timeout are rescinded and offered again") {
+  TempDir dir;
+  MasterProcess master(dir.file("master"), {"--allocation_interval=100ms", "--offer_timeout=300ms"});
+  MasterProcess agent(dir.file("agent"), {"--master=127.0.0.1:" + std::to_string(master.port()), "--resources=cpus:1;mem:128"},
+                      "agent");
+  Recorder rec;
+  auto driver = kernel::makeHttpDriver("127.0.0.1:" + std::to_string(master.port()), testFrameworkInfo("slow"), rec);
+  rec.driver = driver.get();
+  driver->start();
+  REQUIRE(waitFor([&] { return !rec.ofType("OFFERS").empty(); }, 15s));
+  std::string first = rec.ofType("OFFERS")[0]["offers"]["offers"][0]["id"]["value"];
+  CHECK(waitFor([&] {
+    for (const auto& r : rec.ofType("RESCIND")) {
+      if (r["rescind"]["offer_id"]["value"] == first) return true;
+    }
+    return false;
+  }, 10s));
+  // The resources come back in a new offer.
+  CHECK(waitFor([&] { return rec.ofType("OFFERS").size() >= 2; }, 10s));
+  driver->stop();
+}
