@@ -158,6 +158,9 @@ Result<void> FlagSet::set(const std::string& name, const std::string& value, Sou
       }
       break;
   }
+  if (spec->validate) {
+    if (std::string why = spec->validate(value); !why.empty()) return bad(why);
+  }
   auto it = sources_.find(name);
   if (it != sources_.end() && it->second > source) return success();  // higher precedence wins
   values_[name] = value;

@@ -9,6 +9,7 @@
 #include "common/result.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -27,6 +28,8 @@ struct Spec {
   int64_t min = INT64_MIN;  // kInt only
   int64_t max = INT64_MAX;
   std::vector<std::string> choices;  // kString: when not empty, the only accepted values
+  // Further checks: returns why the value is bad, or "" when it is fine.
+  std::function<std::string(const std::string& value)> validate;
 };
 
 // Where a value came from, for `--help`-style reports and GET_FLAGS.

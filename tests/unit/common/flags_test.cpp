@@ -112,3 +112,16 @@ TEST_CASE("durations in Mesos' spellings") {
   CHECK(flags::formatDuration(std::chrono::seconds(90)) == "90secs");
   CHECK(flags::formatDuration(std::chrono::minutes(2)) == "2mins");
 }
+
+TEST_CASE("a flag's own check refuses a value with its reason") {
+  FlagSet f("dcos test");
+  f.add({.name = "weights", .defaultValue = "", .help = "w",
+         .validate = [](const std::string& v) { return v.find('=') == std::string::npos && !v.empty() ? "expected role=weight" : ""; }});
+  auto bad = f.parse({"--weights=ads"}, {});
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().message == "invalid value 'ads' for --weights: expected role=weight");
+  FlagSet g("dcos test");
+  g.add({.name = "weights", .defaultValue = "", .help = "w",
+         .validate = [](const std::string& v) { return v.find('=') == std::string::npos && !v.empty() ? "expected role=weight" : ""; }});
+  CHECK(g.parse({"--weights=ads=2"}, {}).ok());
+}
