@@ -182,3 +182,45 @@ TEST_CASE("offers not used within --offer_timeout are rescinded and offered agai
   CHECK(waitFor([&] { return rec.ofType("OFFERS").size() >= 2; }, 10s));
   driver->stop();
 }
+
+TEST_CASE("LAUNCH_GROUP runs every task of the group, and TEARDOWN removes the framework and its tasks") {
+  TempDir dir;
+  MasterProcess master(dir.file("master"), {"--allocation_interval=100ms"});
+  int port = master.port();
+  MasterProcess agent(dir.file("agent"), {"--master=127.0.0.1:" + std::to_string(port), "--resources=cpus:1;mem:256"},
+                      "agent");
+  Recorder rec;
+  auto driver = kernel::makeHttpDriver("127.0.0.1:" + std::to_string(port), testFrameworkInfo("group"), rec);
+  rec.driver = driver.get();
+  driver->start();
+  REQUIRE(waitFor([&] { return !rec.ofType("OFFERS").empty(); }, 15s));
+  json offer = rec.ofType("OFFERS").back()["offers"]["offers"][0];
+  json cpus = json::array({{{"name", "cpus"}, {"type", "SCALAR"}, {"scalar", {{"value", 0.2}}}}});
+  json group = json::array();
+  for (const char* id : {"g1", "g2"}) {
+    group.push_back({{"name", id}, {"task_id", {{"value", id}}}, {"agent_id", offer["agent_id"]},
+                     {"resources", cpus}, {"command", {{"value", "sleep 300"}}}});
+  }
+  json executor = {{"type", "DEFAULT"}, {"executor_id", {{"value", "group-executor"}}}, {"framework_id", {{"value", driver->frameworkId()}}}};
+  REQUIRE(driver->send({{"type", "ACCEPT"},
+                        {"accept", {{"offer_ids", {offer["id"]}},
+                                    {"operations", {{{"type", "LAUNCH_GROUP"},
+                                                     {"launch_group", {{"executor", executor}, {"task_group", {{"tasks", group}}}}}}}}}}})
+              .ok());
+  auto running = [&] {
+    std::map<std::string, std::string> latest;
+    for (const auto& u : rec.updates()) latest[u["task_id"]["value"]] = u["state"];
+    return latest["g1"] == "TASK_RUNNING" && latest["g2"] == "TASK_RUNNING";
+  };
+  CHECK(waitFor(running, 15s));
+  REQUIRE(driver->send({{"type", "TEARDOWN"}}).ok());
+  CHECK(waitFor([&] { return json::parse(httpRequest(port, "GET", "/master/state").body)["frameworks"].empty(); }, 10s));
+  auto agentState = [&] { return json::parse(httpRequest(agent.port(), "GET", "/state").body); };
+  CHECK(waitFor([&] {
+    int live = 0;
+    json s = agentState();
+    for (const auto& f : s.value("frameworks", json::array())) live += static_cast<int>(f.value("tasks", json::array()).size());
+    return live == 0;
+  }, 15s));
+  driver->stop();
+}
