@@ -49,6 +49,7 @@ Result<std::unique_ptr<Master>> startMaster(DaemonContext& ctx) {
     o.hostname = buf;
   }
   o.port = static_cast<uint16_t>(ctx.flags.getInt("port"));
+  o.flags = ctx.flags.values();
   auto m = Master::open(ctx.loop, SystemClock::instance(), ctx.workDir, o);
   if (!m) return m.error();
   (*m)->registerRoutes(ctx.router);

@@ -53,6 +53,8 @@ Result<Master::AgentSubscription> Master::subscribeAgent(const Json& call, std::
   agent.total = *total;
   agent.state = AgentState::kActive;
   if (!known) agent.registeredAt = clock_.now();
+  if (known) agent.reregisteredAt = clock_.now();
+  agent.recovered = false;
   agent.sink = std::move(sink);
   agent.streamId = newUuid();
   agent.missedPings = 0;
@@ -67,6 +69,9 @@ Result<Master::AgentSubscription> Master::subscribeAgent(const Json& call, std::
                         {"ping_interval_seconds", std::chrono::duration<double>(options_.agentPingTimeout).count()},
                         {"ping_timeout_seconds", std::chrono::duration<double>(options_.agentPingTimeout).count()},
                         {"master_info", masterInfo()}}}});
+  // Sent on every (re)registration, as Mesos does after a failover or a partition: operator
+  // clients treat it as "this agent is registered, with this info".
+  publishAgentAdded(agent);
   reconcileAgentTasks(agent, reported);
 
   std::map<std::string, Resources> used;
@@ -107,6 +112,7 @@ void Master::reconcileAgentTasks(AgentRecord& agent, const Json& reported) {
       fw->second.taskKeys.insert(key);
       agent.taskKeys.insert(key);
       t = tasks_.emplace(key, std::move(rec)).first;
+      publishTaskAdded(t->second);
     }
     Json status = r.value("status", Json());
     if (status.is_object() && status.contains("state") && status["state"] != t->second.state) {
@@ -117,6 +123,7 @@ void Master::reconcileAgentTasks(AgentRecord& agent, const Json& reported) {
       t->second.status = st;
       t->second.state = st.value("state", t->second.state);
       (void)registry_->putTask(t->second);
+      publishTaskUpdated(t->second);
       sendUpdateToFramework(fid, st);
     }
     if (t->second.killRequested) killTask(t->second, Json());
@@ -236,14 +243,19 @@ void Master::markUnreachable(AgentRecord& agent, const std::string& why) {
     std::string state = fw != frameworks_.end() && fw->second.partitionAware() ? "TASK_UNREACHABLE" : "TASK_LOST";
     Json st = masterStatus(t, state, "REASON_AGENT_UNREACHABLE", "Agent " + agent.id + " is unreachable");
     // Not terminal for the task record: it comes back to RUNNING if the agent does.
+    bool changed = t.state != "TASK_UNREACHABLE";
     t.status = st;
     t.state = "TASK_UNREACHABLE";
     (void)registry_->putTask(t);
+    if (changed) publishTaskUpdated(t);
     sendUpdateToFramework(t.frameworkId, st);
   }
   for (auto& [fid, fw] : frameworks_) {
     sendToFramework(fw, {{"type", "FAILURE"}, {"failure", {{"agent_id", idJson(agent.id)}}}});
   }
+  // Mesos removes an unreachable agent from its registered agents and says so with
+  // AGENT_REMOVED; if it comes back, AGENT_ADDED follows its reregistration.
+  publishAgentRemoved(agent.id);
 }
 
 void Master::markGone(AgentRecord& agent) {
@@ -255,10 +267,14 @@ void Master::markGone(AgentRecord& agent) {
     applyStatus(t, masterStatus(t, "TASK_GONE", "REASON_AGENT_REMOVED", "Agent " + agent.id + " was removed"));
     if (tasks_.count(key)) finishTask(tasks_.at(key));
   }
+  // An unreachable agent was already reported removed (see markUnreachable).
+  bool listed = agent.state != AgentState::kUnreachable;
   agent.state = AgentState::kGone;
   if (auto r = registry_->putAgent(agent); !r) logger().error("persisting agent: {}", r.error().message);
   allocator_.removeAgent(agent.id);
-  agents_.erase(agent.id);
+  std::string id = agent.id;
+  agents_.erase(id);
+  if (listed) publishAgentRemoved(id);
 }
 
 }  // namespace dcos::kernel

@@ -1,80 +1,18 @@
 // HTTP endpoints of the master: the Mesos v1 scheduler API (/api/v1/scheduler), the agents'
-// channel (/api/v1/agents), and the classic state endpoints.
+// channel (/api/v1/agents), and the classic state endpoints. The operator API (/api/v1) is in
+// operator_api.cpp.
 #include "kernel/master/master.hpp"
 
 #include "common/http/http.hpp"
 #include "common/log.hpp"
 #include "common/version.hpp"
+#include "kernel/master/http_support.hpp"
 #include "kernel/master/protocol.hpp"
 
 namespace dcos::kernel {
-namespace {
-
-// Events for one subscriber, framed as RecordIO on a chunked HTTP response. Events sent before
-// the response exists (SUBSCRIBED is produced while the subscription is validated) are kept and
-// written as soon as it does.
-class StreamSink : public EventSink {
- public:
-  bool send(const Json& event) override {
-    std::string frame = http::recordIoFrame(event.dump(-1, ' ', false, Json::error_handler_t::replace));
-    if (!stream_) {
-      pending_.push_back(std::move(frame));
-      return true;
-    }
-    return stream_->write(std::move(frame));
-  }
-  void close() override {
-    closed_ = true;
-    if (stream_) stream_->close();
-  }
-  void attach(std::shared_ptr<http::ResponseStream> stream) {
-    stream_ = std::move(stream);
-    for (auto& f : pending_) stream_->write(std::move(f));
-    pending_.clear();
-    if (closed_) stream_->close();
-  }
-
- private:
-  std::shared_ptr<http::ResponseStream> stream_;
-  std::vector<std::string> pending_;
-  bool closed_ = false;
-};
-
-// Mesos answers in JSON when asked for JSON; RecordIO framing either way.
-http::Headers streamHeaders(const http::Request& req, const std::string& streamId) {
-  http::Headers h;
-  bool recordio = req.header("Accept").find("application/recordio") != std::string::npos;
-  h["Content-Type"] = recordio ? "application/recordio" : "application/json";
-  if (recordio) h["Message-Content-Type"] = "application/json";
-  h["Mesos-Stream-Id"] = streamId;
-  h["Cache-Control"] = "no-cache";
-  return h;
-}
-
-// The body of a call, or the error response to send.
-Result<Json> parseCall(const http::Request& req) {
-  std::string ct = req.header("Content-Type");
-  if (ct.find("application/x-protobuf") != std::string::npos) {
-    return Error(ErrorCode::kInvalidArgument, "Only 'application/json' calls are supported, not protobuf");
-  }
-  auto call = parseJson(req.body);
-  if (!call) return call.error();
-  if (!call->is_object()) return Error(ErrorCode::kInvalidArgument, "A call must be a JSON object", {{"/", {"expected an object"}}});
-  if (!call->contains("type") || !(*call)["type"].is_string()) {
-    return Error(ErrorCode::kInvalidArgument, "Expecting 'type' to be present", {{"/type", {"missing call type"}}});
-  }
-  return call;
-}
-
-http::Response accepted() {
-  http::Response r;
-  r.status = 202;
-  return r;
-}
-
-}  // namespace
 
 void Master::registerRoutes(http::Router& router) {
+  registerOperatorRoutes(router);
   router.routeAsync("POST", "/api/v1/scheduler", [this](http::Request& req, http::Responder responder) {
     auto call = parseCall(req);
     if (!call) return responder.send(http::Response::error(call.error()));

@@ -174,7 +174,7 @@ void Master::launchTask(FrameworkRecord& fw, AgentRecord& agent, const std::stri
   logger().info("launching task '{}' of framework '{}' on agent '{}'", t.taskId, fw.id, agent.id);
   sendToAgent(agent, {{"type", "RUN_TASK"},
                       {"run_task", {{"framework_id", idJson(fw.id)}, {"framework_info", fw.info}, {"task", t.task}}}});
-  tasks_.emplace(t.key(), std::move(t));
+  publishTaskAdded(tasks_.emplace(t.key(), std::move(t)).first->second);
 }
 
 void Master::killTask(TaskRecord& task, const Json& killPolicy) {

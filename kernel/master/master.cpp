@@ -72,12 +72,14 @@ Result<void> Master::recover() {
       a.state = AgentState::kDisconnected;
       a.unreachableAt = clock_.now();  // the clock for reregistration starts now
     }
+    a.recovered = true;
     agents_.emplace(a.id, std::move(a));
   }
   for (auto& f : snap->frameworks) {
     if (f.completed) continue;
     for (const auto& r : frameworkRoles(f.info)) f.roles.insert(r);
     f.disconnectedAt = clock_.now();
+    f.recovered = true;
     frameworks_.emplace(f.id, std::move(f));
   }
   for (auto& t : snap->tasks) {
@@ -123,6 +125,7 @@ void Master::start() {
     for (auto& [id, fw] : frameworks_) {
       if (fw.active) sendToFramework(fw, {{"type", "HEARTBEAT"}});
     }
+    operatorEvents_.publish(heartbeatEvent());
   });
   every(options_.agentPingTimeout, [this] { pingAgents(); });
 }

@@ -1,18 +1,20 @@
 #pragma once
 // The master: the registry of agents, frameworks and tasks, offers made by the DRF allocator,
-// and the Mesos v1 scheduler protocol. Everything runs on the master's EventLoop thread; the
-// HTTP handlers (scheduler_api.cpp, agent_api.cpp, state_api.cpp) and the in-process scheduler
-// driver call in here on that thread.
+// the Mesos v1 scheduler protocol and the v1 operator API. Everything runs on the master's
+// EventLoop thread; the HTTP handlers (http_api.cpp, operator_api.cpp) and the in-process
+// scheduler driver call in here on that thread.
 
 #include "common/clock.hpp"
 #include "common/event_loop.hpp"
 #include "common/http/router.hpp"
 #include "common/result.hpp"
 #include "kernel/allocator/allocator.hpp"
+#include "kernel/master/operator_events.hpp"
 #include "kernel/master/records.hpp"
 #include "kernel/master/registry.hpp"
 
 #include <chrono>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -29,6 +31,7 @@ struct MasterOptions {
   Duration agentRemovalTimeout = std::chrono::minutes(10);  // UNREACHABLE -> GONE
   std::string hostname;  // for master_info
   uint16_t port = 5050;
+  std::map<std::string, std::string> flags;  // effective flag values, for GET_FLAGS
 };
 
 class Master {
@@ -68,7 +71,7 @@ class Master {
   Result<void> agentCall(const Json& call, const std::string& streamId);
   void agentDisconnected(const std::string& agentId, const std::string& streamId);
 
-  // ---- State (state_api.cpp) ----
+  // ---- State (http_api.cpp) ----
   Json stateJson() const;         // GET /master/state
   Json stateSummaryJson() const;  // GET /master/state-summary
 
@@ -118,6 +121,29 @@ class Master {
   void markGone(AgentRecord& agent);
   void reconcileAgentTasks(AgentRecord& agent, const Json& reported);
 
+  // Operator API (operator_api.cpp): POST /api/v1 and its event stream.
+  void registerOperatorRoutes(http::Router& router);
+  void subscribeOperator(const http::Request& req, const http::Responder& responder);
+  // Every call but SUBSCRIBE: the response body, null for "200 without a body", or
+  // kInvalidArgument for an unknown, unsupported or malformed call.
+  Result<Json> operatorCall(const Json& call);
+  // Response.GetState and its parts (operator_state.cpp).
+  Json getState() const;
+  Json getAgents() const;
+  Json getFrameworks() const;
+  Json getTasks() const;
+  Json getRoles() const;
+  Json v1Agent(const AgentRecord& agent, const Resources& offered) const;
+  Json v1Framework(const FrameworkRecord& fw) const;
+  Resources offeredOn(const std::string& agentId) const;
+  // Events for operator subscribers, built only when someone listens.
+  void publishTaskAdded(const TaskRecord& task);
+  void publishTaskUpdated(const TaskRecord& task);
+  void publishAgentAdded(const AgentRecord& agent);
+  void publishAgentRemoved(const std::string& agentId);
+  void publishFramework(const FrameworkRecord& fw, bool added);
+  void publishFrameworkRemoved(const FrameworkRecord& fw);
+
   EventLoop& loop_;
   const Clock& clock_;
   std::unique_ptr<Registry> registry_;
@@ -131,6 +157,8 @@ class Master {
   std::map<std::string, TaskRecord> tasks_;  // by "<framework>/<task>"
   std::map<std::string, OfferRecord> offers_;
   std::vector<TaskRecord> completedTasks_;   // the most recent terminal tasks, for state
+  std::deque<FrameworkRecord> completedFrameworks_;  // the most recently removed, for state
+  OperatorEvents operatorEvents_;
   uint64_t nextOffer_ = 0;
   bool allocationPending_ = false;
   bool started_ = false;

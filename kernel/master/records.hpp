@@ -33,7 +33,9 @@ struct AgentRecord {
   Resources total;
   AgentState state = AgentState::kActive;
   TimePoint registeredAt;
+  std::optional<TimePoint> reregisteredAt;  // the latest reregistration with this master
   TimePoint unreachableAt;
+  bool recovered = false;  // loaded from the registry and not reregistered since
   // Connection (not persisted).
   std::shared_ptr<EventSink> sink;
   std::string streamId;
@@ -50,7 +52,9 @@ struct FrameworkRecord {
   std::set<std::string> roles;
   bool active = false;     // subscribed right now
   bool completed = false;  // torn down or failed over past its timeout
+  bool recovered = false;  // loaded from the registry and not resubscribed since
   TimePoint registeredAt;
+  std::optional<TimePoint> reregisteredAt;  // the latest resubscription
   TimePoint disconnectedAt;
   std::shared_ptr<EventSink> sink;
   std::string streamId;

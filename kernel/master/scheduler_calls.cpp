@@ -11,6 +11,8 @@ namespace {
 
 const log::Logger& logger() { return log::get("master"); }
 
+constexpr size_t kMaxCompletedFrameworks = 50;  // Mesos' --max_completed_frameworks default
+
 std::optional<Duration> refuseSeconds(const Json& container) {
   if (!container.is_object() || !container.contains("filters") || !container["filters"].is_object()) {
     return std::nullopt;
@@ -49,6 +51,7 @@ Result<Master::Subscription> Master::subscribeFramework(const Json& call, std::s
   } else {
     logger().info("framework '{}' ({}) resubscribed", id, info.value("name", ""));
   }
+  bool added = it->second.info.is_null();  // created just above, not yet described
   FrameworkRecord& fw = it->second;
   if (fw.sink) {
     // Failover: the previous scheduler instance is told and cut off.
@@ -61,11 +64,14 @@ Result<Master::Subscription> Master::subscribeFramework(const Json& call, std::s
   fw.info = info;
   fw.roles = frameworkRoles(info);
   fw.active = true;
+  fw.recovered = false;
+  if (!added) fw.reregisteredAt = clock_.now();
   fw.sink = std::move(sink);
   fw.streamId = newUuid();
   if (auto r = registry_->putFramework(fw); !r) return r.error().wrap("persisting framework");
   allocator_.addFramework(id, fw.roles, true);
   allocator_.activateFramework(id);
+  publishFramework(fw, added);
   sendToFramework(fw, {{"type", "SUBSCRIBED"},
                        {"subscribed",
                         {{"framework_id", idJson(id)},
@@ -86,6 +92,7 @@ void Master::frameworkDisconnected(const std::string& frameworkId, const std::st
   fw.disconnectedAt = clock_.now();
   allocator_.deactivateFramework(fw.id);
   rescindFrameworkOffers(fw.id);
+  publishFramework(fw, false);
   std::string fid = fw.id;
   fw.failoverTimer = loop_.schedule(fw.failoverTimeout(), [this, fid] {
     auto f = frameworks_.find(fid);
@@ -108,7 +115,10 @@ void Master::removeFramework(FrameworkRecord& fw, const std::string& why) {
                                   {"shutdown_framework", {{"framework_id", idJson(fw.id)}}}});
     }
     allocator_.recoverResources(fw.id, t->second.agentId, t->second.resources);
+    t->second.status =
+        masterStatus(t->second, "TASK_KILLED", "REASON_FRAMEWORK_REMOVED", "Framework " + fw.id + " was removed");
     t->second.state = "TASK_KILLED";
+    publishTaskUpdated(t->second);
     finishTask(t->second);
   }
   if (fw.failoverTimer) loop_.cancel(*fw.failoverTimer);
@@ -117,7 +127,17 @@ void Master::removeFramework(FrameworkRecord& fw, const std::string& why) {
   fw.active = false;
   if (auto r = registry_->putFramework(fw); !r) logger().error("persisting framework removal: {}", r.error().message);
   allocator_.removeFramework(fw.id);
-  frameworks_.erase(fw.id);
+  // Kept for GET_FRAMEWORKS.completed_frameworks, without its connection and bookkeeping.
+  FrameworkRecord done = fw;
+  done.sink.reset();
+  done.failoverTimer.reset();
+  done.taskKeys.clear();
+  done.offerIds.clear();
+  done.disconnectedAt = clock_.now();
+  frameworks_.erase(done.id);
+  publishFrameworkRemoved(done);
+  completedFrameworks_.push_back(std::move(done));
+  if (completedFrameworks_.size() > kMaxCompletedFrameworks) completedFrameworks_.pop_front();
   requestAllocation();
 }
 
@@ -307,6 +327,8 @@ void Master::sendUpdateToFramework(const std::string& frameworkId, const Json& s
 void Master::applyStatus(TaskRecord& task, const Json& status) {
   std::string state = status.value("state", "");
   bool wasTerminal = isTerminalState(task.state);
+  // Agents resend an update until it is acknowledged: subscribers hear of state changes only.
+  bool changed = state != task.state;
   task.status = status;
   task.state = state;
   task.acknowledged = !status.contains("uuid");
@@ -315,6 +337,7 @@ void Master::applyStatus(TaskRecord& task, const Json& status) {
     allocator_.recoverResources(task.frameworkId, task.agentId, task.resources);
     requestAllocation();
   }
+  if (changed) publishTaskUpdated(task);
   sendUpdateToFramework(task.frameworkId, status);
   if (isTerminalState(state) && task.acknowledged) {
     finishTask(task);
