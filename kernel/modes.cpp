@@ -27,6 +27,11 @@ void addMasterFlags(flags::FlagSet& f) {
   f.add({.name = "agent_removal_timeout", .type = Type::kDuration, .defaultValue = "10mins",
          .help = "Time an UNREACHABLE agent has to come back before it is GONE"});
   f.add({.name = "hostname", .defaultValue = "", .help = "Hostname the master advertises (default: this machine's)"});
+  f.add({.name = "weights", .defaultValue = "", .help = "DRF weights of roles, e.g. 'ads=2,batch=0.5' (others weigh 1)",
+         .validate = [](const std::string& v) {
+           auto w = parseWeights(v);
+           return w ? std::string() : w.error().message;
+         }});
 }
 
 void masterFlags(flags::FlagSet& f) {
@@ -49,6 +54,7 @@ Result<std::unique_ptr<Master>> startMaster(DaemonContext& ctx) {
     o.hostname = buf;
   }
   o.port = static_cast<uint16_t>(ctx.flags.getInt("port"));
+  o.weights = parseWeights(ctx.flags.getString("weights")).value();
   o.flags = ctx.flags.values();
   auto m = Master::open(ctx.loop, SystemClock::instance(), ctx.workDir, o);
   if (!m) return m.error();

@@ -43,6 +43,30 @@ bool FrameworkRecord::partitionAware() const {
   return false;
 }
 
+Result<std::map<std::string, double>> parseWeights(const std::string& text) {
+  std::map<std::string, double> out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t comma = text.find(',', start);
+    std::string entry = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    start = comma == std::string::npos ? text.size() : comma + 1;
+    if (entry.empty()) continue;
+    auto eq = entry.find('=');
+    std::string role = entry.substr(0, eq);
+    double weight = 0;
+    char* end = nullptr;
+    if (eq != std::string::npos) weight = std::strtod(entry.c_str() + eq + 1, &end);
+    if (eq == std::string::npos || end == entry.c_str() + eq + 1 || *end != '\0' || !(weight > 0) || weight > 1e9) {
+      return Error(ErrorCode::kInvalidArgument, "'" + entry + "' is not role=weight with a positive weight");
+    }
+    if (auto v = validateRole(role); !v || role == "*") {
+      return Error(ErrorCode::kInvalidArgument, "'" + role + "' is not a role that can have a weight");
+    }
+    out[role] = weight;
+  }
+  return out;
+}
+
 Master::Master(EventLoop& loop, const Clock& clock, std::unique_ptr<Registry> registry, MasterOptions options)
     : loop_(loop), clock_(clock), registry_(std::move(registry)), options_(std::move(options)),
       masterId_(newUuid()), startedAt_(clock.now()), allocator_(clock) {}
@@ -54,6 +78,9 @@ Result<std::unique_ptr<Master>> Master::open(EventLoop& loop, const Clock& clock
   auto registry = Registry::open(workDir, clock);
   if (!registry) return registry.error();
   std::unique_ptr<Master> m(new Master(loop, clock, std::move(*registry), std::move(options)));
+  for (const auto& [role, weight] : m->options_.weights) {
+    if (auto r = m->allocator_.setWeight(role, weight); !r) return r.error();
+  }
   if (auto r = m->recover(); !r) return r.error();
   logger().info("master '{}' of cluster '{}' started ({} agents, {} frameworks, {} tasks recovered)", m->masterId_,
                 m->clusterId(), m->agents_.size(), m->frameworks_.size(), m->tasks_.size());

@@ -32,7 +32,11 @@ struct MasterOptions {
   std::string hostname;  // for master_info
   uint16_t port = 5050;
   std::map<std::string, std::string> flags;  // effective flag values, for GET_FLAGS
+  std::map<std::string, double> weights;     // role -> DRF weight (default 1)
 };
+
+// Parses Mesos' --weights syntax, "role1=2,role2=0.5". Errors name the bad entry.
+Result<std::map<std::string, double>> parseWeights(const std::string& text);
 
 class Master {
  public:

@@ -126,6 +126,10 @@ Json Master::getRoles() const {
       list.push_back(idJson(id));
     }
   }
+  // Roles with a configured weight are listed even before anyone uses them, as Mesos does.
+  for (const auto& [role, weight] : options_.weights) {
+    if (!frameworksByRole.count(role)) frameworksByRole[role] = Json::array();
+  }
   auto allocated = allocator_.allocatedByRole();
   for (const auto& [role, r] : allocated) {
     if (!frameworksByRole.count(role)) frameworksByRole[role] = Json::array();

@@ -364,3 +364,13 @@ TEST_CASE("an operator subscriber that goes away is forgotten and the others kee
   REQUIRE(staying.waitFor("AGENT_ADDED"));
   CHECK(get(port, "GET_HEALTH")["get_health"]["healthy"] == true);
 }
+
+TEST_CASE("roles given a weight with --weights are listed by GET_ROLES with it") {
+  TempDir dir;
+  MasterProcess master(dir.file("master"), {"--weights=ads=2,batch=0.5"});
+  json roles = get(master.port(), "GET_ROLES")["get_roles"]["roles"];
+  std::map<std::string, double> weights;
+  for (const auto& r : roles) weights[r["name"]] = r["weight"];
+  CHECK(weights["ads"] == 2.0);
+  CHECK(weights["batch"] == 0.5);
+}
