@@ -5,10 +5,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <regex>
 #include <set>
 #include <sstream>
 
@@ -51,6 +51,22 @@ Result<uint64_t> readMemTotal() {
     if (fields >> kb) return kb * 1024;
   }
   return Error(ErrorCode::kIo, "no MemTotal line in /proc/meminfo");
+}
+
+// "3", "-2", "0.5": what Mesos reads as a SCALAR attribute (text such as "12.04lts" stays TEXT).
+bool isNumber(const std::string& text) {
+  size_t i = text.size() > 1 && text[0] == '-' ? 1 : 0;
+  size_t digits = 0, dots = 0;
+  for (; i < text.size(); ++i) {
+    if (std::isdigit(static_cast<unsigned char>(text[i]))) {
+      ++digits;
+    } else if (text[i] == '.' && digits > 0 && dots == 0 && i + 1 < text.size()) {
+      ++dots;
+    } else {
+      return false;
+    }
+  }
+  return digits > 0;
 }
 
 Json scalarAttribute(const std::string& name, double value) {
@@ -128,7 +144,6 @@ Result<Resources> applyResourcesFlag(const Resources& detected, const std::strin
 }
 
 Result<Json> parseAttributes(const std::string& flag) {
-  static const std::regex number(R"(-?[0-9]+(\.[0-9]+)?)");
   Json out = Json::array();
   std::set<std::string> seen;
   std::stringstream ss(flag);
@@ -148,7 +163,7 @@ Result<Json> parseAttributes(const std::string& flag) {
       auto ranges = rangesAttribute(name, value);
       if (!ranges) return ranges.error();
       out.push_back(std::move(*ranges));
-    } else if (std::regex_match(value, number)) {
+    } else if (isNumber(value)) {
       out.push_back(scalarAttribute(name, std::stod(value)));
     } else {
       out.push_back({{"name", name}, {"type", "TEXT"}, {"text", {{"value", value}}}});

@@ -107,6 +107,10 @@ TEST_CASE("attributes become TEXT, SCALAR and RANGES v1 attributes") {
                        R"({"name":"slots","type":"RANGES","ranges":{"range":[{"begin":1,"end":4},{"begin":8,"end":9}]}})"));
   // Text that merely starts with a digit stays text.
   CHECK((*parseAttributes("os:12.04lts"))[0]["type"] == "TEXT");
+  CHECK((*parseAttributes("t:-2"))[0]["scalar"]["value"] == -2.0);
+  for (const char* text : {"t:1.", "t:.5", "t:1.2.3", "t:-", "t:1e3"}) {
+    CHECK_MESSAGE((*parseAttributes(text))[0]["type"] == "TEXT", text);
+  }
   CHECK(parseAttributes("")->empty());
 }
 

@@ -221,7 +221,7 @@ TEST_CASE("a task's updates go one at a time, each after the previous one's ackn
   AgentHarness h(master);
   h.start();
   master.waitCall("SUBSCRIBE");
-  master.send(runTask("hello.1", {{"value", "echo \"hello $PORT0\""}}));
+  master.send(runTask("hello.1", {{"value", "echo \"hello $PORT0 $PORTS $MESOS_TASK_ID\"; echo \"$MESOS_SANDBOX\""}}));
   Json starting = master.update(1);
   CHECK(starting["state"] == "TASK_STARTING");
   CHECK(starting["task_id"]["value"] == "hello.1");
@@ -245,7 +245,7 @@ TEST_CASE("a task's updates go one at a time, each after the previous one's ackn
 
   std::string sandbox = h.state()["frameworks"][0]["tasks"][0]["sandbox"];
   CHECK(sandbox.rfind(h.dir.path() + "/sandboxes/fw-1/hello.1/", 0) == 0);
-  CHECK(test::readFile(sandbox + "/stdout") == "hello 31002\n");
+  CHECK(test::readFile(sandbox + "/stdout") == "hello 31002 31002 hello.1\n" + sandbox + "\n");
   master.ack(finished);
   REQUIRE(test::waitFor([&] { return h.state()["completed_tasks"].size() == 1; }, 10s));
   CHECK(h.state()["frameworks"].empty());
