@@ -39,6 +39,8 @@ struct MasterLink::Channel : std::enable_shared_from_this<Channel> {
   std::mutex mu;
   EventLoop* loop = nullptr;
   MasterLink* link = nullptr;
+  // Closes the stream in flight when the link stops, so its thread can be joined at once.
+  std::shared_ptr<http::CancelToken> cancel = std::make_shared<http::CancelToken>();
 
   bool stopped() {
     std::lock_guard lock(mu);
@@ -69,7 +71,8 @@ void MasterLink::stop() {
     channel_->link = nullptr;
   }
   connected_ = false;
-  if (thread_.joinable()) thread_.detach();
+  channel_->cancel->cancel();
+  if (thread_.joinable()) thread_.join();
 }
 
 void MasterLink::subscribe(const Json& call, Duration idleTimeout) {
@@ -89,6 +92,7 @@ void MasterLink::streamThread(std::shared_ptr<Channel> channel, uint64_t generat
   request.headers = {{"Content-Type", "application/json"}, {"Accept", "application/recordio"}};
   request.body = std::move(body);
   request.timeout = kCallTimeout;
+  request.cancel = channel->cancel;
   http::RecordIoDecoder decoder;
   int status = 0;
   std::string errorBody;

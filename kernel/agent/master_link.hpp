@@ -49,9 +49,8 @@ class MasterLink {
   const std::string& streamId() const { return streamId_; }
   const std::string& master() const { return master_; }
 
-  // No handler or `done` runs after this. A stream in progress is abandoned: its thread ends
-  // when the next data arrives or its idle timeout passes, and touches nothing of the link or
-  // the loop by then. Call before the loop is destroyed. Idempotent.
+  // No handler or `done` runs after this. A stream in progress is cancelled (its connection
+  // closed) and its thread joined. Call before the loop is destroyed. Idempotent.
   void stop();
 
  private:
