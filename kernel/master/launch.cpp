@@ -16,15 +16,6 @@ const log::Logger& logger() { return log::get("master"); }
 
 constexpr size_t kMaxOperations = 10000;
 
-std::optional<Duration> acceptRefuse(const Json& accept) {
-  if (!accept.contains("filters") || !accept["filters"].is_object()) return std::nullopt;
-  const Json& f = accept["filters"];
-  if (!f.contains("refuse_seconds") || !f["refuse_seconds"].is_number()) return std::nullopt;
-  double secs = f["refuse_seconds"].get<double>();
-  if (!std::isfinite(secs) || secs < 0) return std::nullopt;
-  return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(std::min(secs, 1e9)));
-}
-
 // What makes a task invalid on its own, before looking at resources. "" when fine.
 std::string taskProblem(const Json& task) {
   if (!task.is_object()) return "task must be an object";
@@ -147,7 +138,7 @@ void Master::accept(FrameworkRecord& fw, const Json& accept) {
     if (!l.group.is_null()) task["executor"] = l.group;
     launchTask(fw, agentIt->second, role, std::move(task));
   }
-  if (!agentId.empty() && !remaining.empty()) allocator_.recoverResources(fw.id, agentId, remaining, acceptRefuse(accept));
+  if (!agentId.empty() && !remaining.empty()) allocator_.recoverResources(fw.id, agentId, remaining, refuseFilter(accept));
   requestAllocation();
 }
 

@@ -8,6 +8,15 @@ Error invalidCall(const std::string& path, const std::string& message) {
   return Error(ErrorCode::kInvalidArgument, message, {{path, {message}}});
 }
 
+std::optional<Duration> refuseFilter(const Json& call) {
+  if (!call.is_object() || !call.contains("filters") || !call["filters"].is_object()) return std::nullopt;
+  const Json& f = call["filters"];
+  if (!f.contains("refuse_seconds") || !f["refuse_seconds"].is_number()) return std::nullopt;
+  double secs = f["refuse_seconds"].get<double>();
+  if (!std::isfinite(secs) || secs < 0) return std::nullopt;
+  return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(std::min(secs, 1e9)));
+}
+
 std::string idValue(const Json& obj, const char* field) {
   if (!obj.is_object()) return "";
   auto it = obj.find(field);

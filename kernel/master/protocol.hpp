@@ -2,10 +2,12 @@
 // Mesos v1 JSON shapes the master reads and writes, and the checks on what clients send.
 // Field names follow include/mesos/v1/mesos.proto and scheduler/scheduler.proto.
 
+#include "common/clock.hpp"
 #include "common/json.hpp"
 #include "common/result.hpp"
 #include "kernel/master/records.hpp"
 
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -41,6 +43,9 @@ Json offerJson(const OfferRecord& offer, const AgentRecord& agent);
 Json frameworkStateJson(const FrameworkRecord& fw, const std::vector<Json>& tasks);
 Json taskStateJson(const TaskRecord& task);
 Json agentStateJson(const AgentRecord& agent, const Resources& used);
+
+// The refuse_seconds of a call's "filters" (ACCEPT, DECLINE), if it is a valid number.
+std::optional<Duration> refuseFilter(const Json& call);
 
 Error invalidCall(const std::string& path, const std::string& message);
 

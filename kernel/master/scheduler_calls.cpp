@@ -13,17 +13,6 @@ const log::Logger& logger() { return log::get("master"); }
 
 constexpr size_t kMaxCompletedFrameworks = 50;  // Mesos' --max_completed_frameworks default
 
-std::optional<Duration> refuseSeconds(const Json& container) {
-  if (!container.is_object() || !container.contains("filters") || !container["filters"].is_object()) {
-    return std::nullopt;
-  }
-  const Json& f = container["filters"];
-  if (!f.contains("refuse_seconds") || !f["refuse_seconds"].is_number()) return std::nullopt;
-  double secs = f["refuse_seconds"].get<double>();
-  if (!std::isfinite(secs) || secs < 0) return std::nullopt;
-  return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(std::min(secs, 1e9)));
-}
-
 }  // namespace
 
 Result<Master::Subscription> Master::subscribeFramework(const Json& call, std::shared_ptr<EventSink> sink) {
@@ -224,7 +213,7 @@ Result<void> Master::frameworkCall(const Json& call, const std::string& streamId
 }
 
 void Master::decline(FrameworkRecord& fw, const Json& decline) {
-  auto refuse = refuseSeconds(decline);
+  auto refuse = refuseFilter(decline);
   for (const auto& oid : decline.value("offer_ids", Json::array())) {
     std::string id = oid.is_object() ? oid.value("value", "") : "";
     auto it = offers_.find(id);
