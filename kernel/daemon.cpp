@@ -95,6 +95,7 @@ int runDaemon(const char* mode, const flags::FlagSet& flags,
     }
     stopping = true;
     logger.info("signal {} received; shutting down", sig);
+    for (const auto& fn : ctx.onStopping) fn();
     server.shutdown([&] { loop.stop(); });
   });
   loop.run();

@@ -30,6 +30,9 @@ struct DaemonContext {
   // Run in order once the loop has stopped, before it is destroyed: components whose threads
   // post to the loop, or whose children must not outlive the process, stop here.
   std::vector<std::function<void()>> onStopped;
+  // Run on the loop when SIGINT/SIGTERM arrives, before the HTTP server shuts down: components
+  // that should leave while the server still answers (dev mode's agent) stop here.
+  std::vector<std::function<void()>> onStopping;
 };
 
 // Runs a daemon: `setup` registers routes and starts components (an error ends the process with

@@ -126,6 +126,7 @@ int runDev(const flags::FlagSet& f) {
   std::unique_ptr<Agent> agent;
   EventLoop* loop = nullptr;
   std::string workDir;
+  http::Router* router = nullptr;
   return runDaemon(
       "dev", f,
       [&](DaemonContext& ctx) -> Result<void> {
@@ -134,10 +135,14 @@ int runDev(const flags::FlagSet& f) {
         master = std::move(*m);
         loop = &ctx.loop;
         workDir = ctx.workDir;
+        router = &ctx.router;
         if (auto r = prepareWorkDir(workDir + "/agent"); !r) return r;
-        ctx.onStopped.push_back([&agent] {
+        // The agent leaves first, so it does not see its master vanish and try to reconnect.
+        auto stopAgent = [&agent] {
           if (agent) agent->stop();
-        });
+        };
+        ctx.onStopping.push_back(stopAgent);
+        ctx.onStopped.push_back(stopAgent);
         return success();
       },
       [&](uint16_t port) {
@@ -151,6 +156,9 @@ int runDev(const flags::FlagSet& f) {
           return;
         }
         agent = std::move(*a);
+        // The agent shares the master's server: only its files routes, which the master has not.
+        // The loop has not run yet, so no request sees the router change.
+        agent->registerFileRoutes(*router);
         agent->start(port);
         std::cout << "dcos dev cluster is up\n"
                   << "  API and dashboard: http://127.0.0.1:" << port << "/\n"

@@ -9,6 +9,8 @@ packages=(
   # libraries, linked statically
   libboost-dev libboost-program-options-dev nlohmann-json3-dev libsqlite3-dev libssl-dev
   libspdlog-dev libfmt-dev doctest-dev
+  # libarchive (the fetcher) and what its static library links against
+  libarchive-dev libacl1-dev liblz4-dev libzstd-dev liblzma-dev libbz2-dev libxml2-dev nettle-dev zlib1g-dev
   # tests
   openssl curl procps iproute2
 )

@@ -27,6 +27,8 @@
 
 namespace dcos::kernel {
 
+class Fetcher;
+
 struct AgentOptions {
   std::string master;  // "host:port" of the master
   std::string workDir;  // absolute; holds agent_id and sandboxes/
@@ -39,6 +41,7 @@ struct AgentOptions {
   Duration maxReconnectDelay = std::chrono::seconds(5);
   Duration initialUpdateBackoff = std::chrono::seconds(1);
   Duration maxUpdateBackoff = std::chrono::seconds(30);
+  uint64_t fetcherCacheBytes = 2ull << 30;  // the bound of <workDir>/fetcher-cache (LRU)
 };
 
 // The options `dcos agent` runs with: the resources detected on this machine (disk on the file
@@ -59,8 +62,12 @@ class Agent {
   Agent(const Agent&) = delete;
   Agent& operator=(const Agent&) = delete;
 
-  // GET /health and GET /state.
+  // GET /health, GET /state and the sandbox files API (registerFileRoutes).
   void registerRoutes(http::Router& router);
+  // GET /files/{browse,read,download} over <work_dir>/sandboxes (kernel/agent/sandbox_files.hpp).
+  // Separate so that `dcos dev` can add them to the master's router, where /health and /state
+  // are the master's.
+  void registerFileRoutes(http::Router& router);
 
   // Subscribes to the master, reporting `port` as the agent's HTTP port; reconnects on its own
   // from then on. Loop thread (or before the loop runs).
@@ -111,6 +118,8 @@ class Agent {
   void killTask(const std::string& frameworkId, const std::string& taskId, const Json& killPolicy);
   void shutdownFramework(const std::string& frameworkId);
   void finishFrameworkShutdown(std::string frameworkId);
+  void fetchAndLaunch(const std::string& key, LaunchSpec spec, const Json& uris);  // agent_fetch.cpp
+  void launch(const std::string& key, const LaunchSpec& spec);
   void taskStarted(const std::string& key, const std::string& containerId, Result<int> pid);
   void taskTerminated(const std::string& key, const std::string& containerId, const TaskTermination& how);
   void sendStatus(Task& task, const std::string& state, const std::string& message, const std::string& reason);
@@ -138,6 +147,8 @@ class Agent {
   std::deque<Json> completedTasks_;    // the latest finished tasks, for /state
   std::set<std::string> frameworksShuttingDown_;
   std::function<void(const std::string&)> onRemoved_;
+  std::shared_ptr<Fetcher> fetcher_;                               // made on first use
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);    // for work finishing after us
 };
 
 // Jitter for reconnect delays, so agents that lost the same master do not return in step:

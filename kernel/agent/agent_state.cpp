@@ -2,6 +2,7 @@
 #include "kernel/agent/agent.hpp"
 
 #include "common/version.hpp"
+#include "kernel/agent/sandbox_files.hpp"
 #include "kernel/master/protocol.hpp"  // resourcesObject, attributesObject: the classic state shapes
 
 #include <set>
@@ -40,9 +41,13 @@ Json Agent::stateJson() const {
     if (fw.is_null()) {
       fw = {{"id", t.frameworkId},
             {"name", t.frameworkInfo.is_object() ? t.frameworkInfo.value("name", "") : ""},
-            {"tasks", Json::array()}};
+            {"tasks", Json::array()},
+            {"executors", Json::array()}};
     }
     fw["tasks"].push_back(taskJson(t.task, t.frameworkId, t.state, t.sandbox, t.pid, t.status));
+    // Mesos tools find a task's sandbox as its executor's directory; a command task is its own executor.
+    fw["executors"].push_back({{"id", t.taskId}, {"framework_id", t.frameworkId}, {"container", t.containerId},
+                               {"directory", t.sandbox}});
   }
   Json frameworkList = Json::array();
   for (auto& [id, fw] : frameworks) frameworkList.push_back(std::move(fw));
@@ -76,6 +81,11 @@ Json Agent::stateJson() const {
 void Agent::registerRoutes(http::Router& router) {
   router.route("GET", "/health", [this](const http::Request&) { return http::Response::json(200, healthJson()); });
   router.route("GET", "/state", [this](const http::Request&) { return http::Response::json(200, stateJson()); });
+  registerFileRoutes(router);
+}
+
+void Agent::registerFileRoutes(http::Router& router) {
+  registerSandboxFileRoutes(router, loop_, options_.workDir + "/sandboxes");
 }
 
 }  // namespace dcos::kernel

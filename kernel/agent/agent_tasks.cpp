@@ -54,15 +54,20 @@ void Agent::runTask(const Json& frameworkIdJson, const Json& frameworkInfo, cons
   }
   auto uris = taskInfo.value("/command/uris"_json_pointer, Json::array());
   if (uris.is_array() && !uris.empty()) {
-    logger().warn("task '{}' lists {} URI(s) to fetch; this agent has no fetcher yet and runs it without them",
-                  taskId, uris.size());
+    fetchAndLaunch(key, std::move(*spec), uris);
+    return;
   }
-  logger().info("launching task '{}' of framework '{}' in '{}'", taskId, frameworkId, t.sandbox);
+  launch(key, *spec);
+}
+
+void Agent::launch(const std::string& key, const LaunchSpec& spec) {
+  Task& t = tasks_.at(key);
+  logger().info("launching task '{}' of framework '{}' in '{}'", t.taskId, t.frameworkId, t.sandbox);
   sendStatus(t, "TASK_STARTING", "", "");
-  launcher_->launch(*spec, {[this, key, run = t.containerId](Result<int> pid) { taskStarted(key, run, std::move(pid)); },
-                            [this, key, run = t.containerId](const TaskTermination& how) {
-                              taskTerminated(key, run, how);
-                            }});
+  launcher_->launch(spec, {[this, key, run = t.containerId](Result<int> pid) { taskStarted(key, run, std::move(pid)); },
+                           [this, key, run = t.containerId](const TaskTermination& how) {
+                             taskTerminated(key, run, how);
+                           }});
 }
 
 void Agent::rejectTaskGroup(const Json& run) {

@@ -100,7 +100,7 @@ Result<int> startProcess(const LaunchSpec& spec) {
   p.program = findProgram(spec.program, spec.environment);
   p.stdinFd = openFile("/dev/null", O_RDONLY);
   p.stdoutFd = openFile(spec.sandbox + "/stdout", O_WRONLY | O_CREAT | O_TRUNC);
-  p.stderrFd = openFile(spec.sandbox + "/stderr", O_WRONLY | O_CREAT | O_TRUNC);
+  p.stderrFd = openFile(spec.sandbox + "/stderr", O_WRONLY | O_CREAT | O_APPEND);  // after the fetcher's log
   if (p.stdinFd < 0 || p.stdoutFd < 0 || p.stderrFd < 0) {
     return Error(ErrorCode::kIo, "cannot open the sandbox's stdout/stderr files: " + std::string(std::strerror(errno)));
   }

@@ -13,6 +13,7 @@ namespace dcos::kernel {
 
 void Master::registerRoutes(http::Router& router) {
   registerOperatorRoutes(router);
+  registerAgentFilesRoutes(router);
   router.routeAsync("POST", "/api/v1/scheduler", [this](http::Request& req, http::Responder responder) {
     auto call = parseCall(req);
     if (!call) return responder.send(http::Response::error(call.error()));
@@ -41,6 +42,7 @@ void Master::registerRoutes(http::Router& router) {
       auto sink = std::make_shared<StreamSink>();
       auto sub = subscribeAgent(*call, sink);
       if (!sub) return responder.send(http::Response::error(sub.error()));
+      if (auto it = agents_.find(sub->agentId); it != agents_.end()) it->second.address = req.remoteAddress;
       auto stream = responder.stream(200, streamHeaders(req, sub->streamId));
       sink->attach(stream);
       stream->onClose([this, s = *sub] { agentDisconnected(s.agentId, s.streamId); });

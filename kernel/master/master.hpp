@@ -125,6 +125,9 @@ class Master {
   void markGone(AgentRecord& agent);
   void reconcileAgentTasks(AgentRecord& agent, const Json& reported);
 
+  // GET /agent/{agent_id}/files/{browse,read,download}: forwarded to the agent (agent_files.cpp).
+  void registerAgentFilesRoutes(http::Router& router);
+
   // Operator API (operator_api.cpp): POST /api/v1 and its event stream.
   void registerOperatorRoutes(http::Router& router);
   void subscribeOperator(const http::Request& req, const http::Responder& responder);

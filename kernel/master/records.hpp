@@ -39,6 +39,7 @@ struct AgentRecord {
   // Connection (not persisted).
   std::shared_ptr<EventSink> sink;
   std::string streamId;
+  std::string address;  // "ip:port" its latest SUBSCRIBE came from; the ip reaches its HTTP API
   int missedPings = 0;
   bool pongPending = false;
   std::set<std::string> taskKeys;  // "<framework>/<task>"

@@ -43,6 +43,7 @@ void TestFramework::received(const Json& event) {
     {
       std::lock_guard lock(mu_);
       history_[taskId].push_back(state);
+      lastStatus_[taskId] = st;
       if (st.contains("agent_id")) agents_[taskId] = st["agent_id"].value("value", "");
       if (state == "TASK_ERROR" || state == "TASK_DROPPED") errors_.push_back(st);
     }
@@ -74,11 +75,13 @@ void TestFramework::onOffers(const Json& offers) {
           continue;
         }
         left -= *need;
+        Json command = {{"value", it->command}, {"shell", true}};
+        if (!it->uris.is_null()) command["uris"] = it->uris;
         launches.push_back({{"name", it->id},
                             {"task_id", {{"value", it->id}}},
                             {"agent_id", offer["agent_id"]},
                             {"resources", need->toJson()},
-                            {"command", {{"value", it->command}, {"shell", true}}}});
+                            {"command", command}});
         launched_.insert(it->id);
         it = pending_.erase(it);
       }
@@ -111,6 +114,12 @@ std::string TestFramework::state(const std::string& taskId) const {
   std::lock_guard lock(mu_);
   auto it = history_.find(taskId);
   return it == history_.end() || it->second.empty() ? "" : it->second.back();
+}
+
+Json TestFramework::lastStatus(const std::string& taskId) const {
+  std::lock_guard lock(mu_);
+  auto it = lastStatus_.find(taskId);
+  return it == lastStatus_.end() ? Json() : it->second;
 }
 
 std::vector<std::string> TestFramework::history(const std::string& taskId) const {

@@ -20,6 +20,7 @@ class TestFramework : public kernel::Scheduler {
     std::string id;
     std::string command;
     std::string resources = "cpus:0.1;mem:16";
+    Json uris = nullptr;  // command.uris when set
   };
 
   // Tasks to launch as offers allow; launched ones are not launched again by this framework.
@@ -32,6 +33,7 @@ class TestFramework : public kernel::Scheduler {
   std::string frameworkId() const;
   std::string state(const std::string& taskId) const;               // "" if no update yet
   std::vector<std::string> history(const std::string& taskId) const;
+  Json lastStatus(const std::string& taskId) const;                 // null if no update yet
   int countInState(const std::string& state) const;
   int subscriptions() const;
   int disconnections() const;
@@ -47,6 +49,7 @@ class TestFramework : public kernel::Scheduler {
   std::set<std::string> launched_;
   std::map<std::string, std::vector<std::string>> history_;
   std::map<std::string, std::string> agents_;
+  std::map<std::string, Json> lastStatus_;
   std::vector<Json> errors_;
   std::set<std::string> eventTypes_;
   std::string frameworkId_;
