@@ -3,6 +3,7 @@
 #include "build_date.hpp"
 #include "build_version.hpp"
 
+#include <archive.h>
 #include <boost/version.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -24,6 +25,7 @@ std::vector<std::pair<std::string, std::string>> libraries() {
   return {
       {"boost", fmt::format("{}.{}.{}", BOOST_VERSION / 100000, BOOST_VERSION / 100 % 1000, BOOST_VERSION % 100)},
       {"sqlite", sqlite3_libversion()},
+      {"libarchive", ARCHIVE_VERSION_ONLY_STRING},
       {"openssl", OpenSSL_version(OPENSSL_VERSION)},
       {"nlohmann_json", fmt::format("{}.{}.{}", NLOHMANN_JSON_VERSION_MAJOR, NLOHMANN_JSON_VERSION_MINOR,
                                     NLOHMANN_JSON_VERSION_PATCH)},
