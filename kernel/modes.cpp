@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <iostream>
+#include <optional>
 
 namespace dcos::kernel {
 namespace {
@@ -32,6 +34,14 @@ void addMasterFlags(flags::FlagSet& f) {
            auto w = parseWeights(v);
            return w ? std::string() : w.error().message;
          }});
+}
+
+// A number in [0, 1], e.g. "0.1".
+std::optional<double> parseFraction(const std::string& text) {
+  char* end = nullptr;
+  double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || !(v >= 0.0 && v <= 1.0)) return std::nullopt;
+  return v;
 }
 
 void masterFlags(flags::FlagSet& f) {
@@ -74,6 +84,27 @@ int runMaster(const flags::FlagSet& f) {
   });
 }
 
+// Sandbox garbage collection, Mesos' flags (kernel/agent/gc.hpp).
+void addGcFlags(flags::FlagSet& f) {
+  using flags::Type;
+  f.add({.name = "gc_delay", .type = Type::kDuration, .defaultValue = "7days",
+         .help = "The longest a finished task's sandbox is kept (less as the disk fills up)"});
+  f.add({.name = "gc_disk_headroom", .defaultValue = "0.1",
+         .help = "Fraction of the disk kept free: sandboxes may be gc_delay * max(0, 1 - headroom - usage) old",
+         .validate = [](const std::string& v) {
+           auto h = parseFraction(v);
+           return h ? std::string() : "must be a number between 0 and 1";
+         }});
+  f.add({.name = "disk_watch_interval", .type = Type::kDuration, .defaultValue = "1mins",
+         .help = "Time between checks of the disk usage and removals of old sandboxes"});
+}
+
+void applyGcFlags(const flags::FlagSet& f, AgentOptions& o) {
+  o.gcDelay = f.getDuration("gc_delay");
+  o.gcDiskHeadroom = parseFraction(f.getString("gc_disk_headroom")).value_or(0.1);
+  o.diskWatchInterval = std::max<Duration>(f.getDuration("disk_watch_interval"), std::chrono::milliseconds(10));
+}
+
 void agentFlags(flags::FlagSet& f) {
   addDaemonFlags(f, 5051, "");
   f.add({.name = "master", .help = "The master to register with, as HOST:PORT", .required = true});
@@ -82,6 +113,9 @@ void agentFlags(flags::FlagSet& f) {
                  "'cpus:4;mem:2048;ports:[31000-32000];cpus(role):2', or a JSON array"});
   f.add({.name = "attributes", .defaultValue = "", .help = "Attributes of this agent, e.g. 'rack:r1;zone:a;level:3'"});
   f.add({.name = "hostname", .defaultValue = "", .help = "Hostname the agent reports (default: this machine's)"});
+  f.add({.name = "cgroups_enable_cfs", .type = flags::Type::kBool, .defaultValue = "false",
+         .help = "Cap each task's CPU time at its cpus with a CFS quota (needs cgroups)"});
+  addGcFlags(f);
 }
 
 // Runs the agent until SIGINT/SIGTERM; its tasks are killed when it stops (executors that
@@ -95,6 +129,8 @@ int runAgent(const flags::FlagSet& f) {
         auto options = agentOptionsFromFlags(f.getString("master"), ctx.workDir, f.getString("resources"),
                                              f.getString("attributes"), f.getString("hostname"));
         if (!options) return options.error();
+        applyGcFlags(f, *options);
+        options->cgroupsEnableCfs = f.getBool("cgroups_enable_cfs");
         auto a = Agent::create(ctx.loop, std::move(*options));
         if (!a) return a.error();
         agent = std::move(*a);
@@ -117,6 +153,7 @@ void devFlags(flags::FlagSet& f) {
   f.add({.name = "resources", .defaultValue = "",
          .help = "Resources the built-in agent offers instead of the detected ones, e.g. 'cpus:4;mem:2048'"});
   f.add({.name = "attributes", .defaultValue = "", .help = "Attributes of the built-in agent, e.g. 'rack:r1'"});
+  addGcFlags(f);
 }
 
 // A master and an agent in one process: the agent keeps its state in <work_dir>/agent and talks
@@ -149,6 +186,7 @@ int runDev(const flags::FlagSet& f) {
         std::string address = "127.0.0.1:" + std::to_string(port);
         auto options = agentOptionsFromFlags(address, workDir + "/agent", f.getString("resources"),
                                              f.getString("attributes"), f.getString("hostname"));
+        if (options) applyGcFlags(f, *options);
         auto a = options ? Agent::create(*loop, std::move(*options)) : Result<std::unique_ptr<Agent>>(options.error());
         if (!a) {
           std::cerr << "dcos dev: cannot start the agent: " << a.error().message << std::endl;

@@ -1,6 +1,7 @@
 #include "kernel/agent/agent.hpp"
 
 #include "common/log.hpp"
+#include "kernel/agent/cgroups.hpp"
 #include "kernel/agent/detect.hpp"
 #include "kernel/agent/paths.hpp"
 #include "kernel/master/protocol.hpp"  // Mesos v1 JSON helpers shared with the master
@@ -47,7 +48,17 @@ Result<std::unique_ptr<Agent>> Agent::create(EventLoop& loop, AgentOptions optio
                                              std::unique_ptr<TaskLauncher> launcher) {
   auto id = readAgentId(options.workDir);
   if (!id) return id.error();
-  if (!launcher) launcher = makeProcessLauncher(loop);
+  if (!launcher) {
+    std::string why;
+    auto cgroups = Cgroups::detect(options.cgroupsEnableCfs, &why);
+    if (cgroups) {
+      logger().info("isolation: cgroups v{} (cgroups/cpu, cgroups/mem{})", cgroups->version(),
+                    cgroups->cfs() ? ", CFS quota" : "");
+    } else {
+      logger().warn("isolation: posix/none, tasks run without cgroups: {}", why);
+    }
+    launcher = makeProcessLauncher(loop, std::move(cgroups), why);
+  }
   return std::unique_ptr<Agent>(new Agent(loop, std::move(options), clock, std::move(launcher), std::move(*id)));
 }
 
@@ -74,6 +85,7 @@ void Agent::start(uint16_t port) {
   if (started_ || stopped_) return;
   started_ = true;
   port_ = port;
+  scheduleGc(Duration::zero());
   if (agentId_.empty()) {
     logger().info("registering with the master at {} as a new agent", options_.master);
   } else {
@@ -89,8 +101,10 @@ void Agent::stop() {
   link_->stop();
   if (reconnectTimer_) loop_.cancel(*reconnectTimer_);
   if (updateTimer_) loop_.cancel(*updateTimer_);
+  if (gcTimer_) loop_.cancel(*gcTimer_);
   reconnectTimer_.reset();
   updateTimer_.reset();
+  gcTimer_.reset();
   Duration grace = options_.defaultGracePeriod;
   for (const auto& [key, t] : tasks_) {
     if (!t.terminal) grace = std::max(grace, t.grace);

@@ -24,10 +24,12 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace dcos::kernel {
 
 class Fetcher;
+struct SandboxScan;
 
 struct AgentOptions {
   std::string master;  // "host:port" of the master
@@ -42,6 +44,12 @@ struct AgentOptions {
   Duration initialUpdateBackoff = std::chrono::seconds(1);
   Duration maxUpdateBackoff = std::chrono::seconds(30);
   uint64_t fetcherCacheBytes = 2ull << 30;  // the bound of <workDir>/fetcher-cache (LRU)
+  bool cgroupsEnableCfs = false;  // --cgroups_enable_cfs: a hard CFS quota of the task's cpus
+  // Sandbox garbage collection (kernel/agent/gc.hpp): finished sandboxes go after gcDelay, sooner
+  // as the disk fills (Mesos' --gc_delay, --gc_disk_headroom); checked every diskWatchInterval.
+  Duration gcDelay = std::chrono::hours(24 * 7);
+  double gcDiskHeadroom = 0.1;
+  Duration diskWatchInterval = std::chrono::minutes(1);
 };
 
 // The options `dcos agent` runs with: the resources detected on this machine (disk on the file
@@ -86,6 +94,7 @@ class Agent {
   bool registered() const { return registered_; }
   Json stateJson() const;
   Json healthJson() const;
+  Json monitorStatistics() const;  // GET /monitor/statistics
 
  private:
   struct Task {
@@ -130,6 +139,13 @@ class Agent {
   void flushUpdates();
   void retire(const std::string& key);
 
+  // Sandbox garbage collection (agent_gc.cpp): a timer scans on the blocking pool, the loop
+  // decides against the tasks it knows, the blocking pool deletes.
+  void scheduleGc(Duration delay);
+  void collectGarbage();
+  void removeOldSandboxes(SandboxScan scan, double usage, TimePoint scannedAt);
+  void sandboxesRemoved(const std::vector<std::string>& removed, const std::vector<std::string>& emptyDirs);
+
   EventLoop& loop_;
   AgentOptions options_;
   const Clock& clock_;
@@ -142,9 +158,10 @@ class Agent {
   bool started_ = false, stopped_ = false, registered_ = false;
   Duration pingInterval_;
   Duration reconnectDelay_;
-  std::optional<EventLoop::TimerId> reconnectTimer_, updateTimer_;
+  std::optional<EventLoop::TimerId> reconnectTimer_, updateTimer_, gcTimer_;
   std::map<std::string, Task> tasks_;  // by "<framework>/<task>"
   std::deque<Json> completedTasks_;    // the latest finished tasks, for /state
+  std::map<std::string, TimePoint> finishedSandboxes_;  // sandbox path → when its task ended
   std::set<std::string> frameworksShuttingDown_;
   std::function<void(const std::string&)> onRemoved_;
   std::shared_ptr<Fetcher> fetcher_;                               // made on first use

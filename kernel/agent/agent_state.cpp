@@ -59,6 +59,11 @@ Json Agent::stateJson() const {
   }
   for (const auto& role : roles) reserved[role] = resourcesObject(options_.resources.reservedFor(role));
 
+  // What a task gets: its own process group, cgroups when the launcher found them usable.
+  Json isolation = launcher_->isolation();
+  isolation["process_group"] = true;
+  isolation["pid_namespace"] = false;
+  isolation["cgroups"] = isolation.contains("cgroups_version");
   return {{"id", agentId_},
           {"hostname", options_.hostname},
           {"port", port_},
@@ -72,15 +77,34 @@ Json Agent::stateJson() const {
           {"resources_full", options_.resources.toJson()},
           {"attributes", attributesObject(options_.attributes)},
           // What a task gets today; cgroups and pid namespaces arrive with the executors.
-          {"isolation", {{"process_group", true}, {"cgroups", false}, {"pid_namespace", false}}},
+          {"isolation", isolation},
           {"frameworks", frameworkList},
           {"completed_tasks", Json(completedTasks_)},
           {"pending_status_updates", updates_.size()}};
 }
 
+// Mesos' GET /monitor/statistics: the resource usage of every running task's container.
+Json Agent::monitorStatistics() const {
+  Json out = Json::array();
+  for (const auto& [key, t] : tasks_) {
+    if (!t.launched || t.terminal) continue;
+    Json stats = launcher_->statistics(t.containerId);
+    if (stats.is_null()) continue;
+    out.push_back({{"executor_id", t.taskId},
+                   {"executor_name", "Command Executor (Task: " + t.taskId + ")"},
+                   {"framework_id", t.frameworkId},
+                   {"source", t.taskId},
+                   {"container_id", t.containerId},
+                   {"statistics", stats}});
+  }
+  return out;
+}
+
 void Agent::registerRoutes(http::Router& router) {
   router.route("GET", "/health", [this](const http::Request&) { return http::Response::json(200, healthJson()); });
   router.route("GET", "/state", [this](const http::Request&) { return http::Response::json(200, stateJson()); });
+  router.route("GET", "/monitor/statistics",
+               [this](const http::Request&) { return http::Response::json(200, monitorStatistics()); });
   registerFileRoutes(router);
 }
 

@@ -109,7 +109,9 @@ void Agent::taskTerminated(const std::string& key, const std::string& containerI
   Task& t = it->second;
   t.pid = 0;
   logger().info("task '{}' of framework '{}' ended: {}", t.taskId, t.frameworkId, how.message);
-  if (t.killRequested) {
+  if (!how.limitation.empty()) {
+    sendStatus(t, "TASK_FAILED", how.message, how.limitation);  // an isolator's limit ended it
+  } else if (t.killRequested) {
     sendStatus(t, "TASK_KILLED", how.message, "");
   } else if (how.succeeded()) {
     sendStatus(t, "TASK_FINISHED", how.message, "");
@@ -188,6 +190,8 @@ void Agent::sendStatus(Task& t, const std::string& state, const std::string& mes
   t.status = status;
   t.state = state;
   t.terminal = state != "TASK_STAGING" && state != "TASK_STARTING" && state != "TASK_RUNNING";
+  // From now on the sandbox is garbage to collect once old enough (agent_gc.cpp).
+  if (t.terminal) finishedSandboxes_.emplace(t.sandbox, clock_.now());
   queueUpdate(t.frameworkId, t.taskId, std::move(status));
 }
 

@@ -1,6 +1,7 @@
 #include "kernel/agent/launcher.hpp"
 
 #include "common/log.hpp"
+#include "kernel/agent/cgroups.hpp"
 
 #include <fcntl.h>
 #include <linux/close_range.h>
@@ -24,7 +25,7 @@ const log::Logger& logger() { return log::get("agent"); }
 
 // What the child reports through the CLOEXEC pipe when it cannot exec.
 struct ChildFailure {
-  int stage;  // 1: entering the sandbox, 2: exec
+  int stage;  // 1: entering the sandbox, 2: exec, 3: entering the cgroups
   int error;
 };
 
@@ -34,11 +35,13 @@ struct Prepared {
   std::vector<char*> argv, envp;
   int stdinFd = -1, stdoutFd = -1, stderrFd = -1;
   int maxFd = 1024;
+  std::vector<int> cgroupFds;  // cgroup.procs files the child writes "0" to
 
   ~Prepared() {
     for (int fd : {stdinFd, stdoutFd, stderrFd}) {
       if (fd >= 0) ::close(fd);
     }
+    for (int fd : cgroupFds) ::close(fd);
   }
 };
 
@@ -77,6 +80,9 @@ int openFile(const std::string& path, int flags) { return ::open(path.c_str(), f
   dfl.sa_handler = SIG_DFL;
   for (int sig = 1; sig < NSIG; ++sig) sigaction(sig, &dfl, nullptr);
   ::setsid();
+  for (int fd : p.cgroupFds) {
+    if (::write(fd, "0", 1) != 1) childFailed(reportFd, 3);
+  }
   if (::chdir(sandbox.c_str()) != 0) childFailed(reportFd, 1);
   ::dup2(p.stdinFd, 0);
   ::dup2(p.stdoutFd, 1);
@@ -92,7 +98,7 @@ int openFile(const std::string& path, int flags) { return ::open(path.c_str(), f
 }
 
 // Creates the sandbox and starts the process; returns its pid once exec succeeded.
-Result<int> startProcess(const LaunchSpec& spec) {
+Result<int> startProcess(const LaunchSpec& spec, Cgroups* cgroups) {
   std::error_code ec;
   std::filesystem::create_directories(spec.sandbox, ec);
   if (ec) return Error(ErrorCode::kIo, "cannot create the sandbox '" + spec.sandbox + "': " + ec.message());
@@ -107,6 +113,15 @@ Result<int> startProcess(const LaunchSpec& spec) {
   rlimit limit{};
   if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
     p.maxFd = static_cast<int>(std::min<rlim_t>(limit.rlim_cur, 1 << 20));
+  }
+  if (cgroups) {
+    auto procs = cgroups->create(spec.containerId, {spec.cpus, spec.memBytes});
+    if (!procs) return Error(ErrorCode::kIo, "cannot create the container's cgroups: " + procs.error().message);
+    for (const auto& path : *procs) {
+      int fd = openFile(path, O_WRONLY);
+      if (fd < 0) return Error(ErrorCode::kIo, "cannot open " + path + ": " + std::strerror(errno));
+      p.cgroupFds.push_back(fd);
+    }
   }
   for (const auto& a : spec.argv) p.argv.push_back(const_cast<char*>(a.c_str()));
   p.argv.push_back(nullptr);
@@ -134,12 +149,20 @@ Result<int> startProcess(const LaunchSpec& spec) {
   int status = 0;
   ::waitpid(pid, &status, 0);
   std::string why = std::strerror(failure.error);
+  if (failure.stage == 3) return Error(ErrorCode::kIo, "exec failed: cannot enter the container's cgroups: " + why);
   if (failure.stage == 1) return Error(ErrorCode::kIo, "exec failed: cannot enter the sandbox '" + spec.sandbox + "': " + why);
   return Error(ErrorCode::kIo, "exec failed: '" + p.program + "': " + why);
 }
 
-TaskTermination describe(int status) {
+TaskTermination describe(int status, const std::optional<std::string>& limitation) {
   TaskTermination t;
+  if (limitation) {
+    t.signaled = WIFSIGNALED(status);
+    t.code = t.signaled ? WTERMSIG(status) : WEXITSTATUS(status);
+    t.message = *limitation;
+    t.limitation = "REASON_CONTAINER_LIMITATION_MEMORY";
+    return t;
+  }
   if (WIFSIGNALED(status)) {
     t.signaled = true;
     t.code = WTERMSIG(status);
@@ -160,17 +183,20 @@ struct Container {
   // Loop thread only.
   TaskLauncher::Callbacks callbacks;
   bool startReported = false;
-  std::optional<int> pendingStatus;
+  std::optional<std::pair<int, std::optional<std::string>>> pendingStatus;
   std::optional<EventLoop::TimerId> killTimer;
 };
 
 // State shared with the blocking pool and the waiter threads; outlives the launcher if needed.
 struct Shared {
-  explicit Shared(EventLoop& l) : loop(l) {}
+  Shared(EventLoop& l, std::shared_ptr<Cgroups> c) : loop(l), cgroups(std::move(c)) {}
   EventLoop& loop;
+  const std::shared_ptr<Cgroups> cgroups;  // null: no cgroups
   std::mutex mu;
   bool closed = false;  // after shutdown(): nothing is posted to the loop any more
   std::map<std::string, std::shared_ptr<Container>> containers;
+  // Kills asked for while the container was still being started (loop thread only).
+  std::map<std::string, Duration> pendingKills;
 
   void wait(const std::shared_ptr<Container>& c, const std::shared_ptr<Shared>& self) {
     siginfo_t info{};
@@ -186,12 +212,17 @@ struct Shared {
     int status = 0;
     while (::waitpid(c->pid, &status, 0) < 0 && errno == EINTR) {
     }
+    std::optional<std::string> limitation;
+    if (cgroups) {
+      limitation = cgroups->memoryLimitation(c->id);
+      cgroups->destroy(c->id);  // also kills what left the process group but not the cgroup
+    }
     std::lock_guard lock(mu);
-    if (!closed) loop.post([self, id = c->id, status] { self->exited(id, status); });
+    if (!closed) loop.post([self, id = c->id, status, limitation] { self->exited(id, status, limitation); });
   }
 
   // Loop thread.
-  void exited(const std::string& id, int status) {
+  void exited(const std::string& id, int status, const std::optional<std::string>& limitation) {
     std::shared_ptr<Container> c;
     {
       std::lock_guard lock(mu);
@@ -199,20 +230,20 @@ struct Shared {
       c = containers[id];
     }
     if (!c->startReported) {
-      c->pendingStatus = status;  // the start report is still queued; it finishes the job
+      c->pendingStatus = {status, limitation};  // the start report is still queued; it finishes the job
       return;
     }
-    finish(c, status);
+    finish(c, status, limitation);
   }
 
-  void finish(const std::shared_ptr<Container>& c, int status) {
+  void finish(const std::shared_ptr<Container>& c, int status, const std::optional<std::string>& limitation) {
     if (c->killTimer) loop.cancel(*c->killTimer);
     if (c->waiter.joinable()) c->waiter.join();
     {
       std::lock_guard lock(mu);
       containers.erase(c->id);
     }
-    auto termination = describe(status);
+    auto termination = describe(status, limitation);
     logger().debug("container '{}' (pid {}) ended: {}", c->id, c->pid, termination.message);
     if (c->callbacks.terminated) c->callbacks.terminated(termination);
   }
@@ -220,7 +251,8 @@ struct Shared {
 
 class ProcessLauncher final : public TaskLauncher {
  public:
-  explicit ProcessLauncher(EventLoop& loop) : shared_(std::make_shared<Shared>(loop)) {}
+  ProcessLauncher(EventLoop& loop, std::shared_ptr<Cgroups> cgroups, std::string whyNoCgroups)
+      : shared_(std::make_shared<Shared>(loop, std::move(cgroups))), whyNoCgroups_(std::move(whyNoCgroups)) {}
   ~ProcessLauncher() override { shutdown(Duration::zero()); }
 
   void launch(const LaunchSpec& spec, Callbacks callbacks) override {
@@ -228,12 +260,16 @@ class ProcessLauncher final : public TaskLauncher {
     auto shared = shared_;
     shared->loop.runBlocking(
         [shared, spec, result] {
-          *result = startProcess(spec);
-          if (!*result) return;
+          *result = startProcess(spec, shared->cgroups.get());
+          if (!*result) {
+            if (shared->cgroups) shared->cgroups->destroy(spec.containerId);
+            return;
+          }
           std::lock_guard lock(shared->mu);
           if (shared->closed) {
             ::kill(-**result, SIGKILL);
             ::waitpid(**result, nullptr, 0);
+            if (shared->cgroups) shared->cgroups->destroy(spec.containerId);
             *result = Error(ErrorCode::kUnavailable, "exec failed: the agent is shutting down");
             return;
           }
@@ -257,7 +293,12 @@ class ProcessLauncher final : public TaskLauncher {
           c->callbacks = callbacks;
           c->startReported = true;
           callbacks.started(c->pid);
-          if (c->pendingStatus) shared->finish(c, *c->pendingStatus);
+          if (auto k = shared->pendingKills.find(id); k != shared->pendingKills.end()) {
+            Duration grace = k->second;
+            shared->pendingKills.erase(k);
+            killContainer(shared, c, grace);
+          }
+          if (c->pendingStatus) shared->finish(c, c->pendingStatus->first, c->pendingStatus->second);
         });
   }
 
@@ -266,13 +307,26 @@ class ProcessLauncher final : public TaskLauncher {
     {
       std::lock_guard lock(shared_->mu);
       auto it = shared_->containers.find(containerId);
-      if (it == shared_->containers.end() || it->second->exited) return;
+      if (it == shared_->containers.end() || !it->second->startReported) {
+        // Still starting: the kill is delivered as soon as the start is reported.
+        shared_->pendingKills[containerId] = grace;
+        return;
+      }
       c = it->second;
+    }
+    killContainer(shared_, c, grace);
+  }
+
+  // Loop thread: SIGTERM (or SIGKILL without grace) to the group, SIGKILL after the grace period.
+  static void killContainer(const std::shared_ptr<Shared>& shared, const std::shared_ptr<Container>& c, Duration grace) {
+    {
+      std::lock_guard lock(shared->mu);
+      if (c->exited) return;
       ::kill(-c->pid, grace <= Duration::zero() ? SIGKILL : SIGTERM);
     }
     if (grace <= Duration::zero() || c->killTimer) return;
-    std::weak_ptr<Shared> weak = shared_;
-    c->killTimer = shared_->loop.schedule(grace, [weak, c] {
+    std::weak_ptr<Shared> weak = shared;
+    c->killTimer = shared->loop.schedule(grace, [weak, c] {
       auto shared = weak.lock();
       if (!shared) return;
       std::lock_guard lock(shared->mu);
@@ -319,13 +373,31 @@ class ProcessLauncher final : public TaskLauncher {
     }
   }
 
+  Json isolation() const override {
+    if (!shared_->cgroups) {
+      Json out = TaskLauncher::isolation();
+      if (!whyNoCgroups_.empty()) out["reason"] = whyNoCgroups_;
+      return out;
+    }
+    const auto& cg = *shared_->cgroups;
+    return {{"isolators", cg.isolators()}, {"cgroups_version", cg.version()}, {"cgroups_enable_cfs", cg.cfs()}};
+  }
+
+  Json statistics(const std::string& containerId) const override {
+    return shared_->cgroups ? shared_->cgroups->statistics(containerId) : Json();
+  }
+
  private:
   std::shared_ptr<Shared> shared_;
+  std::string whyNoCgroups_;
 };
 
 }  // namespace
 
-std::unique_ptr<TaskLauncher> makeProcessLauncher(EventLoop& loop) { return std::make_unique<ProcessLauncher>(loop); }
+std::unique_ptr<TaskLauncher> makeProcessLauncher(EventLoop& loop, std::shared_ptr<Cgroups> cgroups,
+                                                  std::string whyNoCgroups) {
+  return std::make_unique<ProcessLauncher>(loop, std::move(cgroups), std::move(whyNoCgroups));
+}
 
 std::string signalName(int signal) {
   const char* abbrev = ::sigabbrev_np(signal);

@@ -1,12 +1,13 @@
 #pragma once
 // The seam between the agent and the way tasks are run (Mesos calls it the containerizer).
-// Issue 3 runs each task as a plain child process in its own session (ProcessLauncher); the
-// executor/cgroup launcher of issue 4 implements the same interface, so the agent's task
-// bookkeeping and status updates do not change.
+// Each task runs as a plain child process in its own session (ProcessLauncher), in per-task
+// cgroups when the agent found them usable (kernel/agent/cgroups.hpp); executors (issue 4)
+// implement the same interface, so the agent's task bookkeeping and status updates do not change.
 
 #include "common/clock.hpp"
 #include "common/event_loop.hpp"
 #include "common/result.hpp"
+#include "common/json.hpp"
 #include "kernel/agent/task_spec.hpp"
 
 #include <functional>
@@ -20,6 +21,9 @@ struct TaskTermination {
   bool signaled = false;
   int code = 0;         // the exit status, or the signal number when signaled
   std::string message;  // "Command exited with status 3", "Command terminated by signal SIGKILL"
+  // Set when an isolator's limit ended the task: "REASON_CONTAINER_LIMITATION_MEMORY" (the
+  // message then says why: "Memory limit exceeded: ...").
+  std::string limitation;
 
   bool succeeded() const { return !signaled && code == 0; }
 };
@@ -53,12 +57,23 @@ class TaskLauncher {
   // container, SIGKILL to those still alive after `grace`, and waits until all are gone. No
   // callbacks run afterwards. Idempotent; the destructor calls it with a zero grace period.
   virtual void shutdown(Duration grace) = 0;
+
+  // What isolates the tasks, for the agent's /state: {"isolators": [...], ...}.
+  virtual Json isolation() const { return {{"isolators", Json::array({"posix/none"})}}; }
+  // Mesos ResourceStatistics of a running container; null when not available.
+  virtual Json statistics(const std::string& /*containerId*/) const { return Json(); }
 };
+
+class Cgroups;
 
 // Runs each task as `fork` + `exec` in a new session (so its process group is the task), with
 // the environment of the spec only. Blocking steps (mkdir, fork/exec) run on the loop's
 // blocking pool; one waiter thread per running task waits for that task's pid only.
-std::unique_ptr<TaskLauncher> makeProcessLauncher(EventLoop& loop);
+// With `cgroups`, each task also runs in its own cgroups (kernel/agent/cgroups.hpp), entered
+// before exec, limited by the spec's cpus and mem, and removed when the task ends.
+// `whyNoCgroups` explains a missing `cgroups` in isolation().
+std::unique_ptr<TaskLauncher> makeProcessLauncher(EventLoop& loop, std::shared_ptr<Cgroups> cgroups = nullptr,
+                                                  std::string whyNoCgroups = "");
 
 // "SIGTERM", "SIGKILL", ... ("signal 42" when unnamed).
 std::string signalName(int signal);

@@ -1,6 +1,7 @@
 #include "kernel/agent/task_spec.hpp"
 
 #include "kernel/master/protocol.hpp"
+#include "kernel/resources/resources.hpp"
 
 #include <cctype>
 #include <map>
@@ -140,6 +141,10 @@ Result<LaunchSpec> buildUnchecked(const Json& task, const TaskPlacement& placeme
     env[name] = v.value("value", "");
   }
   for (const auto& [k, v] : env) spec.environment.push_back(k + "=" + v);
+  if (auto resources = Resources::fromJson(task.value("resources", Json::array()))) {
+    spec.cpus = resources->cpus().toDouble();
+    spec.memBytes = static_cast<uint64_t>(resources->mem().toDouble() * 1024 * 1024);
+  }
   return spec;
 }
 

@@ -19,6 +19,8 @@ struct LaunchSpec {
   std::string program;                   // what is executed: a path, or a name looked up in PATH
   std::vector<std::string> argv;         // what the program sees, argv[0] included
   std::vector<std::string> environment;  // "NAME=value", the complete environment
+  double cpus = 0;        // the task's `cpus` resources (0: none given)
+  uint64_t memBytes = 0;  // the task's `mem` resources in bytes (0: none given)
 };
 
 // Where and as what the task runs, decided by the agent.

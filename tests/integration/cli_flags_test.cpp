@@ -43,6 +43,13 @@ TEST_CASE("each mode's --help lists every flag with its default") {
     CHECK(r.out.find("default") != std::string::npos);
   }
   CHECK(runDcos({"agent", "--help"}).out.find("--master") != std::string::npos);
+  for (const char* mode : {"agent", "dev"}) {
+    auto help = runDcos({mode, "--help"}).out;
+    CHECK(help.find("--gc_delay=DURATION") != std::string::npos);
+    CHECK(help.find("(default: 7days)") != std::string::npos);
+    CHECK(help.find("--gc_disk_headroom") != std::string::npos);
+    CHECK(help.find("--disk_watch_interval") != std::string::npos);
+  }
   CHECK(runDcos({"master", "--help"}).out.find("(default: 5050)") != std::string::npos);
 }
 
@@ -60,6 +67,8 @@ TEST_CASE("bad invocations exit 2 with one line naming the problem") {
       {{"master", "--work_dir=" + dir.path(), "--port=99999"}, {}, "--port"},
       {{"master"}, {}, "--work_dir"},
       {{"agent", "--work_dir=" + dir.path()}, {}, "--master"},
+      {{"agent", "--work_dir=" + dir.path(), "--master=127.0.0.1:1", "--gc_disk_headroom=2"}, {}, "--gc_disk_headroom"},
+      {{"dev", "--work_dir=" + dir.path(), "--gc_delay=soon"}, {}, "--gc_delay"},
       {{"master", "--work_dir=" + dir.path()}, {{"DCOS_LOG_LEVEL", "chatty"}}, "DCOS_LOG_LEVEL"},
       {{"master", "--work_dir=" + dir.path(), "--config=" + dir.file("missing.conf")}, {}, "missing.conf"},
   };

@@ -104,6 +104,18 @@ TEST_CASE("a task without a command cannot run, and foreign containers are not s
   CHECK(buildLaunchSpec(task(R"({"container":{"type":"MESOS"}})"), placement()).ok());
 }
 
+TEST_CASE("the spec carries the task's cpus and mem for the isolators") {
+  auto spec = buildLaunchSpec(task(), placement());
+  REQUIRE(spec.ok());
+  CHECK(spec->cpus == doctest::Approx(1.0));
+  CHECK(spec->memBytes == 0);
+  Json t = task();
+  t["resources"].push_back(Json::parse(R"({"name":"mem","type":"SCALAR","scalar":{"value":48}})"));
+  spec = buildLaunchSpec(t, placement());
+  REQUIRE(spec.ok());
+  CHECK(spec->memBytes == 48ull << 20);
+}
+
 TEST_CASE("the kill grace period comes from the kill policy, else the default") {
   using namespace std::chrono_literals;
   CHECK(gracePeriod(Json(), 3s) == 3s);
