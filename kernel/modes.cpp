@@ -85,8 +85,11 @@ int runMaster(const flags::FlagSet& f) {
 }
 
 // Sandbox garbage collection, Mesos' flags (kernel/agent/gc.hpp).
-void addGcFlags(flags::FlagSet& f) {
+// Flags of the agent's task runtime, shared by `dcos agent` and `dcos dev`.
+void addTaskRuntimeFlags(flags::FlagSet& f) {
   using flags::Type;
+  f.add({.name = "cgroups_enable_cfs", .type = Type::kBool, .defaultValue = "false",
+         .help = "Cap each task's CPU time at its cpus with a CFS quota (needs cgroups)"});
   f.add({.name = "gc_delay", .type = Type::kDuration, .defaultValue = "7days",
          .help = "The longest a finished task's sandbox is kept (less as the disk fills up)"});
   f.add({.name = "gc_disk_headroom", .defaultValue = "0.1",
@@ -99,7 +102,8 @@ void addGcFlags(flags::FlagSet& f) {
          .help = "Time between checks of the disk usage and removals of old sandboxes"});
 }
 
-void applyGcFlags(const flags::FlagSet& f, AgentOptions& o) {
+void applyTaskRuntimeFlags(const flags::FlagSet& f, AgentOptions& o) {
+  o.cgroupsEnableCfs = f.getBool("cgroups_enable_cfs");
   o.gcDelay = f.getDuration("gc_delay");
   o.gcDiskHeadroom = parseFraction(f.getString("gc_disk_headroom")).value_or(0.1);
   o.diskWatchInterval = std::max<Duration>(f.getDuration("disk_watch_interval"), std::chrono::milliseconds(10));
@@ -113,9 +117,7 @@ void agentFlags(flags::FlagSet& f) {
                  "'cpus:4;mem:2048;ports:[31000-32000];cpus(role):2', or a JSON array"});
   f.add({.name = "attributes", .defaultValue = "", .help = "Attributes of this agent, e.g. 'rack:r1;zone:a;level:3'"});
   f.add({.name = "hostname", .defaultValue = "", .help = "Hostname the agent reports (default: this machine's)"});
-  f.add({.name = "cgroups_enable_cfs", .type = flags::Type::kBool, .defaultValue = "false",
-         .help = "Cap each task's CPU time at its cpus with a CFS quota (needs cgroups)"});
-  addGcFlags(f);
+  addTaskRuntimeFlags(f);
 }
 
 // Runs the agent until SIGINT/SIGTERM; its tasks are killed when it stops (executors that
@@ -129,8 +131,7 @@ int runAgent(const flags::FlagSet& f) {
         auto options = agentOptionsFromFlags(f.getString("master"), ctx.workDir, f.getString("resources"),
                                              f.getString("attributes"), f.getString("hostname"));
         if (!options) return options.error();
-        applyGcFlags(f, *options);
-        options->cgroupsEnableCfs = f.getBool("cgroups_enable_cfs");
+        applyTaskRuntimeFlags(f, *options);
         auto a = Agent::create(ctx.loop, std::move(*options));
         if (!a) return a.error();
         agent = std::move(*a);
@@ -153,7 +154,7 @@ void devFlags(flags::FlagSet& f) {
   f.add({.name = "resources", .defaultValue = "",
          .help = "Resources the built-in agent offers instead of the detected ones, e.g. 'cpus:4;mem:2048'"});
   f.add({.name = "attributes", .defaultValue = "", .help = "Attributes of the built-in agent, e.g. 'rack:r1'"});
-  addGcFlags(f);
+  addTaskRuntimeFlags(f);
 }
 
 // A master and an agent in one process: the agent keeps its state in <work_dir>/agent and talks
@@ -186,7 +187,7 @@ int runDev(const flags::FlagSet& f) {
         std::string address = "127.0.0.1:" + std::to_string(port);
         auto options = agentOptionsFromFlags(address, workDir + "/agent", f.getString("resources"),
                                              f.getString("attributes"), f.getString("hostname"));
-        if (options) applyGcFlags(f, *options);
+        if (options) applyTaskRuntimeFlags(f, *options);
         auto a = options ? Agent::create(*loop, std::move(*options)) : Result<std::unique_ptr<Agent>>(options.error());
         if (!a) {
           std::cerr << "dcos dev: cannot start the agent: " << a.error().message << std::endl;
