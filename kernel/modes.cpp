@@ -88,6 +88,9 @@ int runMaster(const flags::FlagSet& f) {
 // Flags of the agent's task runtime, shared by `dcos agent` and `dcos dev`.
 void addTaskRuntimeFlags(flags::FlagSet& f) {
   using flags::Type;
+  f.add({.name = "fetcher_cache_size", .type = Type::kInt, .defaultValue = "2147483648",
+         .help = "Bytes of fetched artifacts kept in <work_dir>/fetcher-cache (least recently used go first)",
+         .min = 0, .max = INT64_MAX});
   f.add({.name = "cgroups_enable_cfs", .type = Type::kBool, .defaultValue = "false",
          .help = "Cap each task's CPU time at its cpus with a CFS quota (needs cgroups)"});
   f.add({.name = "gc_delay", .type = Type::kDuration, .defaultValue = "7days",
@@ -104,6 +107,7 @@ void addTaskRuntimeFlags(flags::FlagSet& f) {
 
 void applyTaskRuntimeFlags(const flags::FlagSet& f, AgentOptions& o) {
   o.cgroupsEnableCfs = f.getBool("cgroups_enable_cfs");
+  o.fetcherCacheBytes = static_cast<uint64_t>(f.getInt("fetcher_cache_size"));
   o.gcDelay = f.getDuration("gc_delay");
   o.gcDiskHeadroom = parseFraction(f.getString("gc_disk_headroom")).value_or(0.1);
   o.diskWatchInterval = std::max<Duration>(f.getDuration("disk_watch_interval"), std::chrono::milliseconds(10));

@@ -67,6 +67,7 @@ TEST_CASE("bad invocations exit 2 with one line naming the problem") {
       {{"master", "--work_dir=" + dir.path(), "--port=99999"}, {}, "--port"},
       {{"master"}, {}, "--work_dir"},
       {{"agent", "--work_dir=" + dir.path()}, {}, "--master"},
+      {{"agent", "--work_dir=" + dir.path(), "--master=127.0.0.1:1", "--fetcher_cache_size=-1"}, {}, "--fetcher_cache_size"},
       {{"agent", "--work_dir=" + dir.path(), "--master=127.0.0.1:1", "--gc_disk_headroom=2"}, {}, "--gc_disk_headroom"},
       {{"dev", "--work_dir=" + dir.path(), "--gc_delay=soon"}, {}, "--gc_delay"},
       {{"master", "--work_dir=" + dir.path()}, {{"DCOS_LOG_LEVEL", "chatty"}}, "DCOS_LOG_LEVEL"},
