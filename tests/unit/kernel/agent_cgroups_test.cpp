@@ -5,6 +5,7 @@
 
 #include "tests/support/support.hpp"
 #include "tests/unit/kernel/agent_harness.hpp"
+#include "tests/unit/kernel/launcher_harness.hpp"
 
 #include <doctest/doctest.h>
 
@@ -21,23 +22,12 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct Outcome {
-  std::mutex mu;
-  std::optional<Result<int>> started;
-  std::optional<TaskTermination> terminated;
-};
+using Outcome = test::LaunchOutcome;
 
-class Fixture {
+// The launcher fixture with cgroups and a shell task builder that sets the limits.
+class Fixture : public test::LauncherFixture {
  public:
-  explicit Fixture(std::shared_ptr<Cgroups> cgroups)
-      : cgroups_(cgroups), launcher_(makeProcessLauncher(loop_, std::move(cgroups))) {
-    thread_ = std::thread([this] { loop_.run(); });
-  }
-  ~Fixture() {
-    loop_.stop();
-    thread_.join();
-    launcher_->shutdown(0s);
-  }
+  explicit Fixture(std::shared_ptr<Cgroups> cgroups) : test::LauncherFixture(cgroups), cgroups_(std::move(cgroups)) {}
 
   LaunchSpec shell(const std::string& script, double cpus, uint64_t memMb) {
     static int counter = 0;
@@ -52,70 +42,10 @@ class Fixture {
     return spec;
   }
 
-  std::shared_ptr<Outcome> launch(const LaunchSpec& spec) {
-    auto o = std::make_shared<Outcome>();
-    onLoop([&] {
-      launcher_->launch(spec, {[o](Result<int> pid) {
-                                 std::lock_guard lock(o->mu);
-                                 o->started = std::move(pid);
-                               },
-                               [o](const TaskTermination& t) {
-                                 std::lock_guard lock(o->mu);
-                                 o->terminated = t;
-                               }});
-    });
-    return o;
-  }
+  void kill(const std::string& id) { test::LauncherFixture::kill(id, 0s); }
+  TaskTermination waitTerminated(Outcome& o) { return test::LauncherFixture::waitTerminated(o, 20s); }
 
-  int waitStarted(Outcome& o) {
-    REQUIRE(test::waitFor(
-        [&] {
-          std::lock_guard lock(o.mu);
-          return o.started.has_value();
-        },
-        10s));
-    std::lock_guard lock(o.mu);
-    REQUIRE(o.started->ok());
-    return **o.started;
-  }
-
-  TaskTermination waitTerminated(Outcome& o) {
-    REQUIRE(test::waitFor(
-        [&] {
-          std::lock_guard lock(o.mu);
-          return o.terminated.has_value();
-        },
-        20s));
-    std::lock_guard lock(o.mu);
-    return *o.terminated;
-  }
-
-  Json statistics(const std::string& id) {
-    Json out;
-    onLoop([&] { out = launcher_->statistics(id); });
-    return out;
-  }
-
-  void kill(const std::string& id) {
-    onLoop([&] { launcher_->kill(id, 0s); });
-  }
-
-  void onLoop(const std::function<void()>& fn) {
-    std::promise<void> done;
-    loop_.post([&] {
-      fn();
-      done.set_value();
-    });
-    done.get_future().wait();
-  }
-
-  test::TempDir dir;
   std::shared_ptr<Cgroups> cgroups_;
-
- private:
-  EventLoop loop_;
-  std::unique_ptr<TaskLauncher> launcher_;
-  std::thread thread_;
 };
 
 std::shared_ptr<Cgroups> usableCgroups(bool cfs) {

@@ -1,6 +1,7 @@
 #include "kernel/agent/launcher.hpp"
 
 #include "tests/support/support.hpp"
+#include "tests/unit/kernel/launcher_harness.hpp"
 
 #include <doctest/doctest.h>
 
@@ -21,37 +22,11 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// One launched container's reports, filled in on the loop thread.
-struct Outcome {
-  std::mutex mu;
-  std::optional<Result<int>> started;
-  std::optional<TaskTermination> terminated;
+using Outcome = test::LaunchOutcome;
 
-  int pid() {
-    std::lock_guard lock(mu);
-    return started && started->ok() ? **started : -1;
-  }
-  bool hasStarted() {
-    std::lock_guard lock(mu);
-    return started.has_value();
-  }
-  bool hasTerminated() {
-    std::lock_guard lock(mu);
-    return terminated.has_value();
-  }
-};
-
-// A launcher on a loop running in its own thread; the loop stops before the launcher shuts down,
-// as the agent does.
-class Fixture {
+// The launcher fixture with a shell task builder; sandboxes as the agent lays them out.
+class Fixture : public test::LauncherFixture {
  public:
-  Fixture() : launcher_(makeProcessLauncher(loop_)) { thread_ = std::thread([this] { loop_.run(); }); }
-  ~Fixture() {
-    loop_.stop();
-    thread_.join();
-    launcher_->shutdown(0s);
-  }
-
   LaunchSpec shell(const std::string& name, const std::string& script) {
     LaunchSpec spec;
     spec.containerId = name;
@@ -61,55 +36,6 @@ class Fixture {
     spec.environment = {"PATH=/usr/bin:/bin", "MARK=" + name};
     return spec;
   }
-
-  std::shared_ptr<Outcome> launch(const LaunchSpec& spec) {
-    auto outcome = std::make_shared<Outcome>();
-    onLoop([&] {
-      launcher_->launch(spec, {[outcome](Result<int> pid) {
-                                 std::lock_guard lock(outcome->mu);
-                                 outcome->started = std::move(pid);
-                               },
-                               [outcome](const TaskTermination& t) {
-                                 std::lock_guard lock(outcome->mu);
-                                 outcome->terminated = t;
-                               }});
-    });
-    return outcome;
-  }
-
-  void kill(const std::string& id, Duration grace) {
-    onLoop([&] { launcher_->kill(id, grace); });
-  }
-
-  // Runs fn on the loop thread and waits for it.
-  void onLoop(const std::function<void()>& fn) {
-    std::promise<void> done;
-    loop_.post([&] {
-      fn();
-      done.set_value();
-    });
-    done.get_future().wait();
-  }
-
-  TaskTermination waitTerminated(Outcome& o, std::chrono::milliseconds timeout = 10s) {
-    REQUIRE(test::waitFor([&] { return o.hasTerminated(); }, timeout));
-    std::lock_guard lock(o.mu);
-    return *o.terminated;
-  }
-
-  void shutdownNow(Duration grace) {
-    loop_.stop();
-    thread_.join();
-    thread_ = std::thread([] {});
-    launcher_->shutdown(grace);
-  }
-
-  test::TempDir dir;
-
- private:
-  EventLoop loop_;
-  std::unique_ptr<TaskLauncher> launcher_;
-  std::thread thread_;
 };
 
 bool processGone(int pid) {
