@@ -4,6 +4,7 @@
 #include "common/http/router.hpp"
 #include "common/http/server.hpp"
 #include "kernel/driver/scheduler_driver.hpp"
+#include "tests/support/local_server.hpp"
 #include "tests/support/support.hpp"
 #include "tests/support/test_framework.hpp"
 
@@ -21,31 +22,16 @@ using nlohmann::json;
 
 namespace {
 
-// Serves one file at /app.tar.gz on its own loop thread; everything else is 404.
-struct ArtifactServer {
-  EventLoop loop;
-  http::Router router;
-  std::unique_ptr<http::Server> server;
-  std::thread thread;
-  uint16_t port = 0;
+// Serves one file at /app.tar.gz, counting requests; everything else is 404.
+struct ArtifactServer : LocalServer {
   std::atomic<int> requests{0};
-
   explicit ArtifactServer(std::string body) {
     router.route("GET", "/app.tar.gz", [this, body](const http::Request&) {
       ++requests;
       return http::Response::text(200, body, "application/gzip");
     });
-    server = std::make_unique<http::Server>(loop, router, http::ServerOptions{});
-    auto p = server->listen();
-    REQUIRE(p.ok());
-    port = *p;
-    thread = std::thread([this] { loop.run(); });
+    start();
   }
-  ~ArtifactServer() {
-    loop.post([this] { server->shutdown([this] { loop.stop(); }); });
-    thread.join();
-  }
-  std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port) + path; }
 };
 
 int activeAgents(int port) {

@@ -5,6 +5,7 @@
 #include "common/http/server.hpp"
 #include "kernel/agent/archive.hpp"
 #include "kernel/agent/fetcher_cache.hpp"
+#include "tests/support/local_server.hpp"
 #include "tests/support/support.hpp"
 
 #include <doctest/doctest.h>
@@ -251,15 +252,9 @@ TEST_CASE("the cache serves hits, misses new keys and evicts the least recently 
 
 namespace {
 
-// Serves /app.tar.gz (counting requests) and answers 404 for everything else, on its own loop thread.
-struct ArtifactServer {
-  EventLoop loop;
-  http::Router router;
-  std::unique_ptr<http::Server> server;
-  std::thread thread;
-  uint16_t port = 0;
+// Serves /app.tar.gz (counting requests) and answers 404 for everything else.
+struct ArtifactServer : test::LocalServer {
   std::atomic<int> requests{0};
-
   explicit ArtifactServer(std::string body) {
     router.route("GET", "/app.tar.gz", [this, body](const http::Request&) {
       ++requests;
@@ -269,17 +264,8 @@ struct ArtifactServer {
       ++requests;
       return http::Response::text(500, "boom");
     });
-    server = std::make_unique<http::Server>(loop, router, http::ServerOptions{});
-    auto p = server->listen();
-    REQUIRE(p.ok());
-    port = *p;
-    thread = std::thread([this] { loop.run(); });
+    start();
   }
-  ~ArtifactServer() {
-    loop.post([this] { server->shutdown([this] { loop.stop(); }); });
-    thread.join();
-  }
-  std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port) + path; }
 };
 
 }  // namespace
