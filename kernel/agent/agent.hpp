@@ -93,6 +93,8 @@ class Agent {
   const std::string& agentId() const { return agentId_; }
   bool registered() const { return registered_; }
   Json stateJson() const;
+  // POST /api/v1 (Mesos' agent operator API): GET_HEALTH, GET_STATE, GET_CONTAINERS.
+  http::Response operatorCall(const http::Request& request) const;
   Json healthJson() const;
   Json monitorStatistics() const;  // GET /monitor/statistics
 

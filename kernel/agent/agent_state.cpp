@@ -1,8 +1,10 @@
-// What the agent tells about itself over HTTP: GET /health and a Mesos-like GET /state.
+// What the agent tells about itself over HTTP: GET /health, a Mesos-like GET /state,
+// GET /monitor/statistics and the v1 operator calls on POST /api/v1.
 #include "kernel/agent/agent.hpp"
 
 #include "common/version.hpp"
 #include "kernel/agent/sandbox_files.hpp"
+#include "kernel/master/http_support.hpp"  // parseCall: the v1 API's call checks
 #include "kernel/master/protocol.hpp"  // resourcesObject, attributesObject: the classic state shapes
 
 #include <set>
@@ -100,7 +102,30 @@ Json Agent::monitorStatistics() const {
   return out;
 }
 
+// The agent's part of the Mesos v1 operator API: GET_HEALTH, GET_STATE and GET_CONTAINERS.
+http::Response Agent::operatorCall(const http::Request& req) const {
+  auto call = parseCall(req);
+  if (!call) return http::Response::error(call.error());
+  std::string type = (*call)["type"];
+  if (type == "GET_HEALTH") return http::Response::json(200, {{"type", type}, {"get_health", {{"healthy", true}}}});
+  if (type == "GET_STATE") return http::Response::json(200, {{"type", type}, {"get_state", stateJson()}});
+  if (type == "GET_CONTAINERS") {
+    Json containers = Json::array();
+    for (const auto& c : monitorStatistics()) {
+      containers.push_back({{"framework_id", idJson(c["framework_id"].get<std::string>())},
+                            {"executor_id", idJson(c["executor_id"].get<std::string>())},
+                            {"executor_name", c["executor_name"]},
+                            {"container_id", idJson(c["container_id"].get<std::string>())},
+                            {"resource_statistics", c["statistics"]}});
+    }
+    return http::Response::json(200, {{"type", type}, {"get_containers", {{"containers", containers}}}});
+  }
+  return http::Response::error(400, "Unsupported agent call type '" + type + "' (GET_HEALTH, GET_STATE, GET_CONTAINERS)",
+                               {{"/type", {"unsupported"}}});
+}
+
 void Agent::registerRoutes(http::Router& router) {
+  router.route("POST", "/api/v1", [this](const http::Request& req) { return operatorCall(req); });
   router.route("GET", "/health", [this](const http::Request&) { return http::Response::json(200, healthJson()); });
   router.route("GET", "/state", [this](const http::Request&) { return http::Response::json(200, stateJson()); });
   router.route("GET", "/monitor/statistics",

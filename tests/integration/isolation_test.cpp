@@ -46,5 +46,15 @@ TEST_CASE("a task over its mem fails with a memory limitation and a running one 
   CHECK(stats[0]["statistics"]["cpus_limit"].get<double>() == doctest::Approx(0.5));
   CHECK(stats[0]["statistics"]["mem_limit_bytes"] == 64ull << 20);
   CHECK(stats[0]["statistics"]["mem_rss_bytes"].get<uint64_t>() > 0);
+
+  // The same through the agent's v1 operator API.
+  auto containers = httpRequest(agent.port(), "POST", "/api/v1", R"({"type":"GET_CONTAINERS"})",
+                                {{"Content-Type", "application/json"}});
+  REQUIRE(containers.status == 200);
+  json list = json::parse(containers.body)["get_containers"]["containers"];
+  REQUIRE(list.size() == 1);
+  CHECK(list[0]["executor_id"]["value"] == "idle");
+  CHECK(list[0]["resource_statistics"]["mem_limit_bytes"] == 64ull << 20);
+  CHECK(httpRequest(agent.port(), "POST", "/api/v1", R"({"type":"NOPE"})", {{"Content-Type", "application/json"}}).status == 400);
   driver->stop();
 }
