@@ -29,12 +29,7 @@ Result<Master::AgentSubscription> Master::subscribeAgent(const Json& call, std::
   auto it = id.empty() ? agents_.end() : agents_.find(id);
   if (!id.empty() && it == agents_.end()) {
     // Known to the agent but not to us: we lost it (a fresh registry) or removed it as GONE.
-    auto snap = registry_->load();
-    bool gone = false;
-    if (snap) {
-      for (const auto& a : snap->agents) gone = gone || (a.id == id && a.state == AgentState::kGone);
-    }
-    if (gone) {
+    if (goneAgents_.count(id)) {
       return Error(ErrorCode::kForbidden, "Agent '" + id + "' was removed from the cluster (GONE); "
                                           "clear its work_dir and start it again to join as a new agent");
     }
@@ -273,6 +268,7 @@ void Master::markGone(AgentRecord& agent) {
   if (auto r = registry_->putAgent(agent); !r) logger().error("persisting agent: {}", r.error().message);
   allocator_.removeAgent(agent.id);
   std::string id = agent.id;
+  goneAgents_.insert(id);
   agents_.erase(id);
   if (listed) publishAgentRemoved(id);
 }

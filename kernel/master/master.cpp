@@ -94,7 +94,10 @@ Result<void> Master::recover() {
   auto snap = registry_->load();
   if (!snap) return snap.error();
   for (auto& a : snap->agents) {
-    if (a.state == AgentState::kGone) continue;
+    if (a.state == AgentState::kGone) {
+      goneAgents_.insert(a.id);
+      continue;
+    }
     if (a.state != AgentState::kUnreachable) {
       a.state = AgentState::kDisconnected;
       a.unreachableAt = clock_.now();  // the clock for reregistration starts now

@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 namespace dcos::kernel {
@@ -160,6 +161,7 @@ class Master {
   Allocator allocator_;
 
   std::map<std::string, AgentRecord> agents_;
+  std::set<std::string> goneAgents_;  // removed for good: refused if they come back
   std::map<std::string, FrameworkRecord> frameworks_;
   std::map<std::string, TaskRecord> tasks_;  // by "<framework>/<task>"
   std::map<std::string, OfferRecord> offers_;

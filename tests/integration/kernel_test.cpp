@@ -176,22 +176,30 @@ TEST_CASE("a dev cluster runs tasks on its built-in agent and stops them on SIGT
 TEST_CASE("an agent unreachable past the removal timeout is GONE and refused when it comes back") {
   TempDir dir;
   std::filesystem::create_directories(dir.file("launches"));
-  MasterProcess master(dir.file("master"), {"--allocation_interval=100ms", "--agent_ping_timeout=200ms",
-                                            "--max_agent_ping_timeouts=2", "--agent_removal_timeout=1secs"});
-  auto agent = startAgent(dir, "a1", master.port());
-  REQUIRE(waitFor([&] { return activeAgents(master.port()) == 1; }, 10s));
+  auto master = std::make_unique<MasterProcess>(
+      dir.file("master"), std::vector<std::string>{"--allocation_interval=100ms", "--agent_ping_timeout=200ms",
+                                                   "--max_agent_ping_timeouts=2", "--agent_removal_timeout=1secs"});
+  auto agent = startAgent(dir, "a1", master->port());
+  REQUIRE(waitFor([&] { return activeAgents(master->port()) == 1; }, 10s));
   TestFramework fw;
   fw.addTasks({heldTask(dir, "t")});
-  auto driver = kernel::makeHttpDriver("127.0.0.1:" + std::to_string(master.port()), testFrameworkInfo("gone"), fw);
+  auto driver = kernel::makeHttpDriver("127.0.0.1:" + std::to_string(master->port()), testFrameworkInfo("gone"), fw);
   fw.setDriver(driver.get());
   driver->start();
   REQUIRE(waitFor([&] { return fw.state("t") == "TASK_RUNNING"; }, 20s));
   agent->process().signal(SIGSTOP);
   CHECK(waitFor([&] { return fw.state("t") == "TASK_GONE"; }, 15s));
-  CHECK(masterState(master.port())["slaves"].empty());
+  CHECK(masterState(master->port())["slaves"].empty());
   agent->process().signal(SIGCONT);
   // The master refuses the removed agent; it exits with 1 and says why.
   CHECK(agent->process().wait(15s) == 1);
   CHECK(agent->process().stderrText().find("removed") != std::string::npos);
   driver->stop();
+
+  // A restarted master still remembers it: the same agent is refused again.
+  int port = master->port();
+  master.reset();
+  master = std::make_unique<MasterProcess>(dir.file("master"), std::vector<std::string>{"--port=" + std::to_string(port)});
+  auto again = startAgent(dir, "a1", port);
+  CHECK(again->process().wait(15s) == 1);
 }

@@ -60,6 +60,28 @@ std::string firstErrorPath(const HttpReply& r) {
   return j["details"].empty() ? "" : j["details"][0]["path"].get<std::string>();
 }
 
+// A master, one agent with `resources`, and a Recorder framework that has had its first offer.
+struct OneAgentCluster {
+  TempDir dir;
+  MasterProcess master;
+  MasterProcess agent;
+  Recorder rec;
+  std::unique_ptr<kernel::SchedulerDriver> driver;
+  int port;
+
+  OneAgentCluster(std::vector<std::string> masterArgs, const std::string& resources, const std::string& name)
+      : master(dir.file("master"), std::move(masterArgs)),
+        agent(dir.file("agent"), {"--master=127.0.0.1:" + std::to_string(master.port()), "--resources=" + resources},
+              "agent"),
+        port(master.port()) {
+    driver = kernel::makeHttpDriver("127.0.0.1:" + std::to_string(port), testFrameworkInfo(name), rec);
+    rec.driver = driver.get();
+    driver->start();
+    REQUIRE(waitFor([&] { return !rec.ofType("OFFERS").empty(); }, 15s));
+  }
+  ~OneAgentCluster() { driver->stop(); }
+};
+
 }  // namespace
 
 TEST_CASE("malformed scheduler calls get 4xx with a JSON message naming the problem") {
@@ -90,16 +112,10 @@ TEST_CASE("malformed scheduler calls get 4xx with a JSON message naming the prob
 }
 
 TEST_CASE("a wrong stream id is refused, and bad launches become TASK_ERROR without leaking resources") {
-  TempDir dir;
-  MasterProcess master(dir.file("master"), {"--allocation_interval=100ms"});
-  int port = master.port();
-  MasterProcess agent(dir.file("agent"), {"--master=127.0.0.1:" + std::to_string(port), "--resources=cpus:1;mem:256;disk:64"},
-                      "agent");
-  Recorder rec;
-  auto driver = kernel::makeHttpDriver("127.0.0.1:" + std::to_string(port), testFrameworkInfo("abuse"), rec);
-  rec.driver = driver.get();
-  driver->start();
-  REQUIRE(waitFor([&] { return !rec.ofType("OFFERS").empty(); }, 15s));
+  OneAgentCluster c({"--allocation_interval=100ms"}, "cpus:1;mem:256;disk:64", "abuse");
+  int port = c.port;
+  auto& rec = c.rec;
+  auto& driver = c.driver;
   std::string fid = driver->frameworkId();
 
   auto wrongStream = call(port, {{"type", "REVIVE"}, {"framework_id", {{"value", fid}}}}, "not-the-stream");
@@ -162,15 +178,8 @@ TEST_CASE("a wrong stream id is refused, and bad launches become TASK_ERROR with
 }
 
 TEST_CASE("offers not used within --offer_timeout are rescinded and offered again") {
-  TempDir dir;
-  MasterProcess master(dir.file("master"), {"--allocation_interval=100ms", "--offer_timeout=300ms"});
-  MasterProcess agent(dir.file("agent"), {"--master=127.0.0.1:" + std::to_string(master.port()), "--resources=cpus:1;mem:128"},
-                      "agent");
-  Recorder rec;
-  auto driver = kernel::makeHttpDriver("127.0.0.1:" + std::to_string(master.port()), testFrameworkInfo("slow"), rec);
-  rec.driver = driver.get();
-  driver->start();
-  REQUIRE(waitFor([&] { return !rec.ofType("OFFERS").empty(); }, 15s));
+  OneAgentCluster c({"--allocation_interval=100ms", "--offer_timeout=300ms"}, "cpus:1;mem:128", "slow");
+  auto& rec = c.rec;
   std::string first = rec.ofType("OFFERS")[0]["offers"]["offers"][0]["id"]["value"];
   CHECK(waitFor([&] {
     for (const auto& r : rec.ofType("RESCIND")) {
@@ -180,20 +189,13 @@ TEST_CASE("offers not used within --offer_timeout are rescinded and offered agai
   }, 10s));
   // The resources come back in a new offer.
   CHECK(waitFor([&] { return rec.ofType("OFFERS").size() >= 2; }, 10s));
-  driver->stop();
 }
 
 TEST_CASE("LAUNCH_GROUP runs every task of the group, and TEARDOWN removes the framework and its tasks") {
-  TempDir dir;
-  MasterProcess master(dir.file("master"), {"--allocation_interval=100ms"});
-  int port = master.port();
-  MasterProcess agent(dir.file("agent"), {"--master=127.0.0.1:" + std::to_string(port), "--resources=cpus:1;mem:256"},
-                      "agent");
-  Recorder rec;
-  auto driver = kernel::makeHttpDriver("127.0.0.1:" + std::to_string(port), testFrameworkInfo("group"), rec);
-  rec.driver = driver.get();
-  driver->start();
-  REQUIRE(waitFor([&] { return !rec.ofType("OFFERS").empty(); }, 15s));
+  OneAgentCluster c({"--allocation_interval=100ms"}, "cpus:1;mem:256", "group");
+  int port = c.port;
+  auto& rec = c.rec;
+  auto& driver = c.driver;
   json offer = rec.ofType("OFFERS").back()["offers"]["offers"][0];
   json cpus = json::array({{{"name", "cpus"}, {"type", "SCALAR"}, {"scalar", {{"value", 0.2}}}}});
   json group = json::array();
@@ -215,7 +217,7 @@ TEST_CASE("LAUNCH_GROUP runs every task of the group, and TEARDOWN removes the f
   CHECK(waitFor(running, 15s));
   REQUIRE(driver->send({{"type", "TEARDOWN"}}).ok());
   CHECK(waitFor([&] { return json::parse(httpRequest(port, "GET", "/master/state").body)["frameworks"].empty(); }, 10s));
-  auto agentState = [&] { return json::parse(httpRequest(agent.port(), "GET", "/state").body); };
+  auto agentState = [&] { return json::parse(httpRequest(c.agent.port(), "GET", "/state").body); };
   CHECK(waitFor([&] {
     int live = 0;
     json s = agentState();

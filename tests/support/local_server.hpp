@@ -1,5 +1,5 @@
 #pragma once
-// An HTTP server for tests: our own http::Server on 127.0.0.1 with an ephemeral port, its event
+// An HTTP server for tests: our own http::Server on loopback with an ephemeral port, its event
 // loop on a thread of its own. Register routes on `router`, then start(); the destructor shuts
 // the server down gracefully and joins the thread.
 
@@ -21,8 +21,9 @@ struct LocalServer {
   std::thread thread;
   uint16_t port = 0;
 
+  // Listens on an ephemeral port of `options.address` (loopback unless another is given).
   void start(http::ServerOptions options = {}) {
-    options.address = "127.0.0.1";
+    if (options.address == "0.0.0.0") options.address = "127.0.0.1";
     options.port = 0;
     server = std::make_unique<http::Server>(loop, router, options);
     auto p = server->listen();

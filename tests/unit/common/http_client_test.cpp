@@ -3,6 +3,7 @@
 #include "common/http/server.hpp"
 #include "common/json.hpp"
 #include "common/version.hpp"
+#include "tests/support/local_server.hpp"
 #include "tests/support/support.hpp"
 
 #include <doctest/doctest.h>
@@ -85,14 +86,8 @@ Json describe(const http::Request& r) {
               {"contentLength", r.header("Content-Length")}, {"authorization", r.header("Authorization")}};
 }
 
-// Our own server on an ephemeral port with the routes the client is tested against; its event
-// loop runs on a background thread.
-struct TestServer {
-  EventLoop loop;
-  http::Router router;
-  std::unique_ptr<http::Server> server;
-  std::thread thread;
-  uint16_t port = 0;
+// Our own server on an ephemeral port with the routes the client is tested against.
+struct TestServer : test::LocalServer {
   std::mutex mu;
   std::shared_ptr<http::ResponseStream> live;  // the open /stream/live response, for the test to feed
   std::vector<http::Responder> parked;         // /never requests, answered only at teardown
@@ -136,23 +131,14 @@ struct TestServer {
     });
     http::ServerOptions options;
     options.address = address;
-    server = std::make_unique<http::Server>(loop, router, options);
-    auto p = server->listen();
-    REQUIRE(p.ok());
-    port = *p;
-    thread = std::thread([this] { loop.run(); });
+    start(options);
   }
   ~TestServer() {
-    // The server's shutdown waits for requests being handled, so the unanswered ones get an
-    // answer now that their clients have given up.
-    {
-      std::lock_guard lock(mu);
-      for (const auto& responder : parked) responder.send(http::Response::text(503, "shutting down"));
-    }
-    loop.post([this] { server->shutdown([this] { loop.stop(); }); });
-    thread.join();
+    // The server's shutdown (in ~LocalServer) waits for requests being handled, so the
+    // unanswered ones get an answer now that their clients have given up.
+    std::lock_guard lock(mu);
+    for (const auto& responder : parked) responder.send(http::Response::text(503, "shutting down"));
   }
-  std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port) + path; }
   std::shared_ptr<http::ResponseStream> liveStream() {
     std::lock_guard lock(mu);
     return live;

@@ -1,5 +1,6 @@
 #include "common/http/server.hpp"
 
+#include "tests/support/local_server.hpp"
 #include "tests/support/support.hpp"
 
 #include <doctest/doctest.h>
@@ -20,31 +21,14 @@ using test::rawExchange;
 
 namespace {
 
-// A server on an ephemeral port with its event loop on a background thread.
-struct TestServer {
-  EventLoop loop;
-  http::Router router;
-  std::unique_ptr<http::Server> server;
-  std::thread thread;
-  int port = 0;
-
-  explicit TestServer(http::ServerOptions options = {}) {
-    options.address = "127.0.0.1";
-    options.port = 0;
+// A server on an ephemeral port with /hello and /echo; tests add routes before start().
+struct TestServer : test::LocalServer {
+  http::ServerOptions options;
+  explicit TestServer(http::ServerOptions o = {}) : options(std::move(o)) {
     router.route("GET", "/hello", [](const http::Request&) { return http::Response::text(200, "hi"); });
     router.route("POST", "/echo", [](const http::Request& r) { return http::Response::text(200, r.body); });
-    server = std::make_unique<http::Server>(loop, router, options);
   }
-  void start() {
-    auto p = server->listen();
-    REQUIRE(p.ok());
-    port = *p;
-    thread = std::thread([this] { loop.run(); });
-  }
-  ~TestServer() {
-    loop.post([this] { server->shutdown([this] { loop.stop(); }); });
-    thread.join();
-  }
+  void start() { LocalServer::start(options); }
 };
 
 int connectTo(int port) {
