@@ -16,5 +16,6 @@ struct Mode {
 const Mode& masterMode();
 const Mode& agentMode();
 const Mode& devMode();
+const Mode& executorMode();
 
 }  // namespace dcos::kernel

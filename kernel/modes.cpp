@@ -3,6 +3,7 @@
 #include "common/log.hpp"
 #include "kernel/agent/agent.hpp"
 #include "kernel/daemon.hpp"
+#include "kernel/executor/executor.hpp"
 #include "kernel/master/master.hpp"
 #include "web/web.hpp"
 
@@ -103,6 +104,11 @@ void addTaskRuntimeFlags(flags::FlagSet& f) {
          }});
   f.add({.name = "disk_watch_interval", .type = Type::kDuration, .defaultValue = "1mins",
          .help = "Time between checks of the disk usage and removals of old sandboxes"});
+  f.add({.name = "recover", .defaultValue = "reconnect", .help = "After a restart: 'reconnect' to the tasks of the "
+         "last run (refused if the resources changed), or 'cleanup': kill them and register as a new agent",
+         .choices = {"reconnect", "cleanup"}});
+  f.add({.name = "executor_recovery_timeout", .type = Type::kDuration, .defaultValue = "15mins",
+         .help = "How long an executor whose task ended waits for its agent to come back"});
 }
 
 void applyTaskRuntimeFlags(const flags::FlagSet& f, AgentOptions& o) {
@@ -111,6 +117,8 @@ void applyTaskRuntimeFlags(const flags::FlagSet& f, AgentOptions& o) {
   o.gcDelay = f.getDuration("gc_delay");
   o.gcDiskHeadroom = parseFraction(f.getString("gc_disk_headroom")).value_or(0.1);
   o.diskWatchInterval = std::max<Duration>(f.getDuration("disk_watch_interval"), std::chrono::milliseconds(10));
+  o.recoverCleanup = f.getString("recover") == "cleanup";
+  o.executorRecoveryTimeout = f.getDuration("executor_recovery_timeout");
 }
 
 void agentFlags(flags::FlagSet& f) {
@@ -124,8 +132,9 @@ void agentFlags(flags::FlagSet& f) {
   addTaskRuntimeFlags(f);
 }
 
-// Runs the agent until SIGINT/SIGTERM; its tasks are killed when it stops (executors that
-// survive an agent restart come later). Exit code 1 when the master has removed the agent.
+// Runs the agent until SIGINT/SIGTERM. Its tasks keep running under their executors when it
+// stops, as in Mesos, for the next run to recover (an upgrade or a restart does not kill them).
+// Exit code 1 when the master has removed the agent.
 int runAgent(const flags::FlagSet& f) {
   std::unique_ptr<Agent> agent;
   bool removed = false;
@@ -145,7 +154,7 @@ int runAgent(const flags::FlagSet& f) {
           std::cerr << "dcos agent: " << message << std::endl;
           loop->stop();
         });
-        ctx.onStopped.push_back([&agent] { agent->stop(); });
+        ctx.onStopped.push_back([&agent] { agent->stop(/*killTasks=*/false); });
         return success();
       },
       [&agent](uint16_t port) { agent->start(port); });
@@ -211,6 +220,18 @@ int runDev(const flags::FlagSet& f) {
       });
 }
 
+void executorFlags(flags::FlagSet& f) {
+  f.add({.name = "run_dir", .help = "The run directory the agent prepared (launch.json, executor.sock)",
+         .required = true});
+  f.add({.name = "listen_fd", .type = flags::Type::kInt, .defaultValue = "-1",
+         .help = "The channel's listening socket, inherited from the agent (-1: listen on <run_dir>/executor.sock)",
+         .min = -1, .max = 65535});
+}
+
+int runExecutorMode(const flags::FlagSet& f) {
+  return runExecutor(f.getString("run_dir"), static_cast<int>(f.getInt("listen_fd")));
+}
+
 }  // namespace
 
 const Mode& masterMode() {
@@ -228,6 +249,12 @@ const Mode& agentMode() {
 const Mode& devMode() {
   static const Mode m{"dev", "Run a one-process development cluster (master and agent) on this machine.",
                       devFlags, runDev};
+  return m;
+}
+
+const Mode& executorMode() {
+  static const Mode m{"executor", "Run one task for an agent (the agent starts it; not for direct use).",
+                      executorFlags, runExecutorMode};
   return m;
 }
 

@@ -17,6 +17,7 @@ const dcos::kernel::Mode* const kModes[] = {
     &dcos::kernel::masterMode(),
     &dcos::kernel::agentMode(),
     &dcos::kernel::devMode(),
+    &dcos::kernel::executorMode(),
 };
 
 void printUsage(std::ostream& out) {

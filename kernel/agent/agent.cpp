@@ -7,6 +7,7 @@
 #include "kernel/master/protocol.hpp"  // Mesos v1 JSON helpers shared with the master
 
 #include <algorithm>
+#include <filesystem>
 #include <random>
 
 namespace dcos::kernel {
@@ -48,6 +49,22 @@ Result<std::unique_ptr<Agent>> Agent::create(EventLoop& loop, AgentOptions optio
                                              std::unique_ptr<TaskLauncher> launcher) {
   auto id = readAgentId(options.workDir);
   if (!id) return id.error();
+  auto checkpoint = AgentCheckpoint::open(options.workDir);
+  if (!checkpoint) return Error(ErrorCode::kIo, "cannot open the agent's checkpoint: " + checkpoint.error().message);
+  auto loaded = (*checkpoint)->load();
+  if (!loaded) return Error(ErrorCode::kIo, "cannot read the agent's checkpoint: " + loaded.error().message);
+  if (auto ok = checkRecoverable(options, *loaded); !ok) {
+    if (!options.recoverCleanup) return ok.error();
+    logger().warn("{}; --recover=cleanup: killing the {} task(s) of the last agent and registering as a new agent",
+                  ok.error().message, loaded->tasks.size());
+    *id = "";
+    std::error_code ec;
+    std::filesystem::remove(options.workDir + "/agent_id", ec);
+    if (ec) return Error(ErrorCode::kIo, "cannot remove " + options.workDir + "/agent_id: " + ec.message());
+    loaded->resources = Json();
+    for (auto& t : loaded->tasks) t["cleanup"] = true;  // recover() kills them and forgets them
+    loaded->updates.clear();
+  }
   if (!launcher) {
     std::string why;
     auto cgroups = Cgroups::detect(options.cgroupsEnableCfs, &why);
@@ -57,17 +74,21 @@ Result<std::unique_ptr<Agent>> Agent::create(EventLoop& loop, AgentOptions optio
     } else {
       logger().warn("isolation: posix/none, tasks run without cgroups: {}", why);
     }
-    launcher = makeProcessLauncher(loop, std::move(cgroups), why);
+    launcher = makeExecutorLauncher(
+        loop, {options.executorBinary, options.workDir + "/runs", options.executorRecoveryTimeout}, std::move(cgroups), why);
   }
-  return std::unique_ptr<Agent>(new Agent(loop, std::move(options), clock, std::move(launcher), std::move(*id)));
+  return std::unique_ptr<Agent>(new Agent(loop, std::move(options), clock, std::move(launcher), std::move(*id),
+                                          std::move(*checkpoint), std::move(*loaded)));
 }
 
 Agent::Agent(EventLoop& loop, AgentOptions options, const Clock& clock, std::unique_ptr<TaskLauncher> launcher,
-             std::string agentId)
+             std::string agentId, std::unique_ptr<AgentCheckpoint> checkpoint, AgentCheckpoint::Loaded recovered)
     : loop_(loop),
       options_(std::move(options)),
       clock_(clock),
       launcher_(std::move(launcher)),
+      checkpoint_(std::move(checkpoint)),
+      recovered_(std::move(recovered)),
       updates_(clock, options_.initialUpdateBackoff, options_.maxUpdateBackoff),
       agentId_(std::move(agentId)),
       startedAt_(clock.now()),
@@ -85,6 +106,7 @@ void Agent::start(uint16_t port) {
   if (started_ || stopped_) return;
   started_ = true;
   port_ = port;
+  recover();
   scheduleGc(Duration::zero());
   if (agentId_.empty()) {
     logger().info("registering with the master at {} as a new agent", options_.master);
@@ -94,7 +116,7 @@ void Agent::start(uint16_t port) {
   subscribe();
 }
 
-void Agent::stop() {
+void Agent::stop(bool killTasks) {
   if (stopped_) return;
   stopped_ = true;
   registered_ = false;
@@ -109,7 +131,14 @@ void Agent::stop() {
   for (const auto& [key, t] : tasks_) {
     if (!t.terminal) grace = std::max(grace, t.grace);
   }
-  launcher_->shutdown(grace);
+  if (checkpoint_->dirty()) {
+    if (auto r = checkpoint_->commit(); !r) logger().error("cannot write the checkpoint: {}", r.error().message);
+  }
+  if (killTasks) {
+    launcher_->shutdown(grace);
+  } else {
+    launcher_->detach(grace);
+  }
 }
 
 Json Agent::subscribeCall() const {

@@ -12,6 +12,7 @@
 #include "common/http/router.hpp"
 #include "common/json.hpp"
 #include "common/result.hpp"
+#include "kernel/agent/checkpoint.hpp"
 #include "kernel/agent/launcher.hpp"
 #include "kernel/agent/master_link.hpp"
 #include "kernel/agent/status_updates.hpp"
@@ -50,6 +51,13 @@ struct AgentOptions {
   Duration gcDelay = std::chrono::hours(24 * 7);
   double gcDiskHeadroom = 0.1;
   Duration diskWatchInterval = std::chrono::minutes(1);
+  // Executors: the dcos binary they run ("" = this process's own) and how long one whose task
+  // ended waits for an agent to come back (kernel/executor/executor.hpp).
+  std::string executorBinary;
+  Duration executorRecoveryTimeout = std::chrono::minutes(15);
+  // --recover=cleanup: when the checkpoint does not match (e.g. other resources), kill what the
+  // last agent ran and register as a new agent instead of refusing to start.
+  bool recoverCleanup = false;
 };
 
 // The options `dcos agent` runs with: the resources detected on this machine (disk on the file
@@ -61,8 +69,11 @@ Result<AgentOptions> agentOptionsFromFlags(const std::string& master, const std:
 
 class Agent {
  public:
-  // Reads <workDir>/agent_id (an unreadable one is an error). `launcher` defaults to a
-  // ProcessLauncher on `loop`. Nothing talks to the master before start().
+  // Reads <workDir>/agent_id (an unreadable one is an error) and the checkpoint
+  // (kernel/agent/checkpoint.hpp). Other resources than checkpointed are refused
+  // (kConflict, saying what changed) unless options.recoverCleanup. `launcher`
+  // defaults to executors (makeExecutorLauncher) on `loop`. Nothing talks to the master and no
+  // task is touched before start().
   static Result<std::unique_ptr<Agent>> create(EventLoop& loop, AgentOptions options,
                                                const Clock& clock = SystemClock::instance(),
                                                std::unique_ptr<TaskLauncher> launcher = nullptr);
@@ -77,14 +88,16 @@ class Agent {
   // are the master's.
   void registerFileRoutes(http::Router& router);
 
-  // Subscribes to the master, reporting `port` as the agent's HTTP port; reconnects on its own
-  // from then on. Loop thread (or before the loop runs).
+  // Reattaches to the tasks the checkpoint holds (reporting those whose executor died as
+  // failed), then subscribes to the master, reporting `port` as the agent's HTTP port;
+  // reconnects on its own from then on. Loop thread (or before the loop runs).
   void start(uint16_t port);
 
-  // Disconnects and kills every task (SIGTERM to each process group, SIGKILL after the longest
-  // grace period among them), waiting until they are gone. Call on the loop thread or after the
-  // loop stopped, and before the loop is destroyed. Idempotent.
-  void stop();
+  // Disconnects. With `killTasks` every task is killed (SIGTERM to each, SIGKILL after the
+  // longest grace period among them) and waited for; without, the tasks keep running under their
+  // executors for the next agent process to recover. Call on the loop thread or after the loop
+  // stopped, and before the loop is destroyed. Idempotent.
+  void stop(bool killTasks = true);
 
   // Called (on the loop thread) when the master refuses this agent with 403: it was removed from
   // the cluster and must not come back with this id. The agent stops reconnecting first.
@@ -107,12 +120,23 @@ class Agent {
     std::string containerId, sandbox;
     int pid = 0;
     bool launched = false, killRequested = false, terminal = false;
+    std::optional<bool> healthy;  // after its health check's first result
     Duration grace{};
     std::string key() const { return frameworkId + "/" + taskId; }
+    Json toCheckpoint() const;
+    static Task fromCheckpoint(const Json& json);
   };
 
   Agent(EventLoop& loop, AgentOptions options, const Clock& clock, std::unique_ptr<TaskLauncher> launcher,
-        std::string agentId);
+        std::string agentId, std::unique_ptr<AgentCheckpoint> checkpoint, AgentCheckpoint::Loaded recovered);
+
+  // Checkpoint and recovery (agent_recovery.cpp).
+  static Result<void> checkRecoverable(const AgentOptions& options, const AgentCheckpoint::Loaded& loaded);
+  void recover();
+  void checkpoint(const Task& t);
+  void persistSoon();
+  void persistNow();
+  TaskLauncher::Callbacks callbacksFor(const std::string& key, const std::string& containerId);
 
   // Connection (agent.cpp).
   void subscribe();
@@ -133,6 +157,7 @@ class Agent {
   void launch(const std::string& key, const LaunchSpec& spec);
   void taskStarted(const std::string& key, const std::string& containerId, Result<int> pid);
   void taskTerminated(const std::string& key, const std::string& containerId, const TaskTermination& how);
+  void taskHealth(const std::string& key, const std::string& containerId, bool healthy, const std::string& message);
   void sendStatus(Task& task, const std::string& state, const std::string& message, const std::string& reason);
   Json newStatus(const std::string& taskId, const std::string& state, const std::string& message,
                  const std::string& reason) const;
@@ -153,6 +178,9 @@ class Agent {
   const Clock& clock_;
   std::unique_ptr<TaskLauncher> launcher_;
   std::unique_ptr<MasterLink> link_;
+  std::unique_ptr<AgentCheckpoint> checkpoint_;
+  AgentCheckpoint::Loaded recovered_;  // until start() recovers it
+  bool commitPosted_ = false;
   StatusUpdateQueue updates_;
   std::string agentId_;
   uint16_t port_ = 0;

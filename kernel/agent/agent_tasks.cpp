@@ -64,10 +64,7 @@ void Agent::launch(const std::string& key, const LaunchSpec& spec) {
   Task& t = tasks_.at(key);
   logger().info("launching task '{}' of framework '{}' in '{}'", t.taskId, t.frameworkId, t.sandbox);
   sendStatus(t, "TASK_STARTING", "", "");
-  launcher_->launch(spec, {[this, key, run = t.containerId](Result<int> pid) { taskStarted(key, run, std::move(pid)); },
-                           [this, key, run = t.containerId](const TaskTermination& how) {
-                             taskTerminated(key, run, how);
-                           }});
+  launcher_->launch(spec, callbacksFor(key, t.containerId));
 }
 
 void Agent::rejectTaskGroup(const Json& run) {
@@ -98,9 +95,20 @@ void Agent::taskStarted(const std::string& key, const std::string& containerId, 
   if (t.killRequested) {
     // Killed while it was being launched: it never counts as running.
     launcher_->kill(t.containerId, t.grace);
+    checkpoint(t);
     return;
   }
   sendStatus(t, "TASK_RUNNING", "", "");
+}
+
+void Agent::taskHealth(const std::string& key, const std::string& containerId, bool healthy, const std::string& message) {
+  auto it = tasks_.find(key);
+  if (it == tasks_.end() || it->second.containerId != containerId || it->second.terminal) return;
+  Task& t = it->second;
+  if (t.healthy == healthy) return;
+  t.healthy = healthy;
+  logger().info("task '{}' of framework '{}' is {}: {}", t.taskId, t.frameworkId, healthy ? "healthy" : "unhealthy", message);
+  sendStatus(t, t.state, message, "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED");
 }
 
 void Agent::taskTerminated(const std::string& key, const std::string& containerId, const TaskTermination& how) {
@@ -109,10 +117,11 @@ void Agent::taskTerminated(const std::string& key, const std::string& containerI
   Task& t = it->second;
   t.pid = 0;
   logger().info("task '{}' of framework '{}' ended: {}", t.taskId, t.frameworkId, how.message);
-  if (!how.limitation.empty()) {
-    sendStatus(t, "TASK_FAILED", how.message, how.limitation);  // an isolator's limit ended it
-  } else if (t.killRequested) {
-    sendStatus(t, "TASK_KILLED", how.message, "");
+  if (how.unhealthy) t.healthy = false;
+  if (!how.reason.empty()) {
+    sendStatus(t, "TASK_FAILED", how.message, how.reason);  // an isolator's limit ended it, or its executor died
+  } else if (t.killRequested || how.killed) {
+    sendStatus(t, "TASK_KILLED", how.message, how.unhealthy ? "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED" : "");
   } else if (how.succeeded()) {
     sendStatus(t, "TASK_FINISHED", how.message, "");
   } else {
@@ -139,6 +148,7 @@ void Agent::killTask(const std::string& frameworkId, const std::string& taskId, 
   logger().info("killing task '{}' of framework '{}' (grace period {} ms)", taskId, frameworkId,
                 std::chrono::duration_cast<std::chrono::milliseconds>(t.grace).count());
   if (t.launched) launcher_->kill(t.containerId, t.grace);
+  checkpoint(t);
 }
 
 void Agent::shutdownFramework(const std::string& frameworkId) {
@@ -160,8 +170,10 @@ void Agent::finishFrameworkShutdown(std::string frameworkId) {
     if (!t.terminal) return;
     keys.push_back(key);
   }
+  persistNow();  // the terminal updates leave once before they are dropped
   for (const auto& key : keys) {
     updates_.forget(frameworkId, tasks_.at(key).taskId);
+    checkpoint_->forgetUpdates(frameworkId, tasks_.at(key).taskId);
     retire(key);
   }
   frameworksShuttingDown_.erase(frameworkId);
@@ -187,20 +199,24 @@ void Agent::sendStatus(Task& t, const std::string& state, const std::string& mes
   Json container = {{"container_id", idJson(t.containerId)}};
   if (t.pid > 0) container["executor_pid"] = t.pid;
   status["container_status"] = container;
+  if (t.healthy) status["healthy"] = *t.healthy;
   t.status = status;
   t.state = state;
   t.terminal = state != "TASK_STAGING" && state != "TASK_STARTING" && state != "TASK_RUNNING";
   // From now on the sandbox is garbage to collect once old enough (agent_gc.cpp).
   if (t.terminal) finishedSandboxes_.emplace(t.sandbox, clock_.now());
   queueUpdate(t.frameworkId, t.taskId, std::move(status));
+  checkpoint(t);
 }
 
 void Agent::queueUpdate(const std::string& frameworkId, const std::string& taskId, Json status) {
   std::string uuid = status.value("uuid", "");
   logger().debug("status update {} for task '{}' of framework '{}' (uuid {})", status.value("state", ""), taskId,
                  frameworkId, uuid);
-  updates_.add({frameworkId, taskId, uuid, std::move(status)});
-  flushUpdates();
+  StatusUpdate update{frameworkId, taskId, uuid, std::move(status)};
+  checkpoint_->addUpdate(update);
+  updates_.add(std::move(update));
+  persistSoon();  // sent once checkpointed
 }
 
 void Agent::flushUpdates() {
@@ -227,10 +243,11 @@ void Agent::acknowledge(const std::string& frameworkId, const std::string& taskI
     logger().debug("ignoring a stale acknowledgement for task '{}' of framework '{}'", taskId, frameworkId);
     return;
   }
+  checkpoint_->acknowledge(frameworkId, taskId, uuid);
   std::string key = frameworkId + "/" + taskId;
   auto it = tasks_.find(key);
   if (it != tasks_.end() && it->second.terminal && !updates_.pending(frameworkId, taskId)) retire(key);
-  flushUpdates();
+  persistSoon();
 }
 
 // A terminal task whose every update was acknowledged: only /state remembers it now.
@@ -245,6 +262,8 @@ void Agent::retire(const std::string& key) {
                              {"sandbox", t.sandbox},
                              {"status", t.status}});
   while (completedTasks_.size() > kCompletedTasksKept) completedTasks_.pop_front();
+  checkpoint_->removeTask(key);
+  persistSoon();
   tasks_.erase(it);
 }
 

@@ -23,135 +23,45 @@ namespace {
 
 const log::Logger& logger() { return log::get("agent"); }
 
-// What the child reports through the CLOEXEC pipe when it cannot exec.
-struct ChildFailure {
-  int stage;  // 1: entering the sandbox, 2: exec, 3: entering the cgroups
-  int error;
-};
-
-// Everything the child touches, prepared before fork: after fork only async-signal-safe calls.
-struct Prepared {
-  std::string program;
-  std::vector<char*> argv, envp;
-  int stdinFd = -1, stdoutFd = -1, stderrFd = -1;
-  int maxFd = 1024;
-  std::vector<int> cgroupFds;  // cgroup.procs files the child writes "0" to
-
-  ~Prepared() {
-    for (int fd : {stdinFd, stdoutFd, stderrFd}) {
-      if (fd >= 0) ::close(fd);
-    }
-    for (int fd : cgroupFds) ::close(fd);
-  }
-};
-
-std::string findProgram(const std::string& program, const std::vector<std::string>& environment) {
-  if (program.find('/') != std::string::npos) return program;
-  std::string path;
-  for (const auto& kv : environment) {
-    if (kv.rfind("PATH=", 0) == 0) path = kv.substr(5);
-  }
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t end = path.find(':', start);
-    std::string dir = path.substr(start, end == std::string::npos ? std::string::npos : end - start);
-    std::string candidate = (dir.empty() ? "." : dir) + "/" + program;
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-    if (end == std::string::npos) break;
-    start = end + 1;
-  }
-  return program;  // exec then fails with ENOENT, which is the message the user needs
-}
-
 int openFile(const std::string& path, int flags) { return ::open(path.c_str(), flags | O_CLOEXEC, 0644); }
 
-[[noreturn]] void childFailed(int reportFd, int stage) {
-  ChildFailure f{stage, errno};
-  ssize_t ignored = ::write(reportFd, &f, sizeof f);
-  (void)ignored;
-  ::_exit(127);
-}
-
-[[noreturn]] void runChild(const Prepared& p, const std::string& sandbox, int reportFd) {
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);  // pool threads run with signals blocked
-  struct sigaction dfl {};
-  dfl.sa_handler = SIG_DFL;
-  for (int sig = 1; sig < NSIG; ++sig) sigaction(sig, &dfl, nullptr);
-  ::setsid();
-  for (int fd : p.cgroupFds) {
-    if (::write(fd, "0", 1) != 1) childFailed(reportFd, 3);
-  }
-  if (::chdir(sandbox.c_str()) != 0) childFailed(reportFd, 1);
-  ::dup2(p.stdinFd, 0);
-  ::dup2(p.stdoutFd, 1);
-  ::dup2(p.stderrFd, 2);
-  // The agent's own descriptors (listening socket, master connection) must not leak into tasks.
-  if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
-    for (int fd = 3; fd < p.maxFd; ++fd) {
-      if (fd != reportFd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-    }
-  }
-  ::execve(p.program.c_str(), p.argv.data(), p.envp.data());
-  childFailed(reportFd, 2);
-}
-
-// Creates the sandbox and starts the process; returns its pid once exec succeeded.
+// Creates the sandbox and starts the process in its own session there, in the container's
+// cgroups; returns its pid once exec succeeded.
 Result<int> startProcess(const LaunchSpec& spec, Cgroups* cgroups) {
   std::error_code ec;
   std::filesystem::create_directories(spec.sandbox, ec);
   if (ec) return Error(ErrorCode::kIo, "cannot create the sandbox '" + spec.sandbox + "': " + ec.message());
-  Prepared p;
-  p.program = findProgram(spec.program, spec.environment);
-  p.stdinFd = openFile("/dev/null", O_RDONLY);
-  p.stdoutFd = openFile(spec.sandbox + "/stdout", O_WRONLY | O_CREAT | O_TRUNC);
-  p.stderrFd = openFile(spec.sandbox + "/stderr", O_WRONLY | O_CREAT | O_APPEND);  // after the fetcher's log
-  if (p.stdinFd < 0 || p.stdoutFd < 0 || p.stderrFd < 0) {
-    return Error(ErrorCode::kIo, "cannot open the sandbox's stdout/stderr files: " + std::string(std::strerror(errno)));
+  SpawnSpec s;
+  s.program = spec.program;
+  s.argv = spec.argv;
+  s.environment = spec.environment;
+  s.workDir = spec.sandbox;
+  s.newSession = true;
+  s.limits = spec.limits;
+  int out = openFile(spec.sandbox + "/stdout", O_WRONLY | O_CREAT | O_TRUNC);
+  int err = openFile(spec.sandbox + "/stderr", O_WRONLY | O_CREAT | O_APPEND);  // after the fetcher's log
+  auto closeBoth = [&] {
+    if (out >= 0) ::close(out);
+    if (err >= 0) ::close(err);
+  };
+  if (out < 0 || err < 0) {
+    std::string why = std::strerror(errno);
+    closeBoth();
+    return Error(ErrorCode::kIo, "cannot open the sandbox's stdout/stderr files: " + why);
   }
-  rlimit limit{};
-  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
-    p.maxFd = static_cast<int>(std::min<rlim_t>(limit.rlim_cur, 1 << 20));
-  }
+  s.stdoutFd = out;
+  s.stderrFd = err;
   if (cgroups) {
     auto procs = cgroups->create(spec.containerId, {spec.cpus, spec.memBytes});
-    if (!procs) return Error(ErrorCode::kIo, "cannot create the container's cgroups: " + procs.error().message);
-    for (const auto& path : *procs) {
-      int fd = openFile(path, O_WRONLY);
-      if (fd < 0) return Error(ErrorCode::kIo, "cannot open " + path + ": " + std::strerror(errno));
-      p.cgroupFds.push_back(fd);
+    if (!procs) {
+      closeBoth();
+      return Error(ErrorCode::kIo, "cannot create the container's cgroups: " + procs.error().message);
     }
+    s.cgroupProcs = *procs;
   }
-  for (const auto& a : spec.argv) p.argv.push_back(const_cast<char*>(a.c_str()));
-  p.argv.push_back(nullptr);
-  for (const auto& e : spec.environment) p.envp.push_back(const_cast<char*>(e.c_str()));
-  p.envp.push_back(nullptr);
-
-  int report[2];
-  if (::pipe2(report, O_CLOEXEC) != 0) return Error(ErrorCode::kIo, "pipe: " + std::string(std::strerror(errno)));
-  pid_t pid = ::fork();
-  if (pid < 0) {
-    int err = errno;
-    ::close(report[0]);
-    ::close(report[1]);
-    return Error(ErrorCode::kIo, "exec failed: fork: " + std::string(std::strerror(err)));
-  }
-  if (pid == 0) runChild(p, spec.sandbox, report[1]);
-  ::close(report[1]);
-  ChildFailure failure{};
-  ssize_t n;
-  do {
-    n = ::read(report[0], &failure, sizeof failure);
-  } while (n < 0 && errno == EINTR);
-  ::close(report[0]);
-  if (n != static_cast<ssize_t>(sizeof failure)) return static_cast<int>(pid);  // EOF: exec happened
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  std::string why = std::strerror(failure.error);
-  if (failure.stage == 3) return Error(ErrorCode::kIo, "exec failed: cannot enter the container's cgroups: " + why);
-  if (failure.stage == 1) return Error(ErrorCode::kIo, "exec failed: cannot enter the sandbox '" + spec.sandbox + "': " + why);
-  return Error(ErrorCode::kIo, "exec failed: '" + p.program + "': " + why);
+  auto pid = spawnProcess(s);
+  closeBoth();
+  return pid;
 }
 
 TaskTermination describe(int status, const std::optional<std::string>& limitation) {
@@ -160,7 +70,7 @@ TaskTermination describe(int status, const std::optional<std::string>& limitatio
     t.signaled = WIFSIGNALED(status);
     t.code = t.signaled ? WTERMSIG(status) : WEXITSTATUS(status);
     t.message = *limitation;
-    t.limitation = "REASON_CONTAINER_LIMITATION_MEMORY";
+    t.reason = "REASON_CONTAINER_LIMITATION_MEMORY";
     return t;
   }
   if (WIFSIGNALED(status)) {
@@ -399,9 +309,5 @@ std::unique_ptr<TaskLauncher> makeProcessLauncher(EventLoop& loop, std::shared_p
   return std::make_unique<ProcessLauncher>(loop, std::move(cgroups), std::move(whyNoCgroups));
 }
 
-std::string signalName(int signal) {
-  const char* abbrev = ::sigabbrev_np(signal);
-  return abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(signal);
-}
 
 }  // namespace dcos::kernel

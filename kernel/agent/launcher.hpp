@@ -9,6 +9,7 @@
 #include "common/result.hpp"
 #include "common/json.hpp"
 #include "kernel/agent/task_spec.hpp"
+#include "kernel/executor/spawn.hpp"  // signalName
 
 #include <functional>
 #include <memory>
@@ -21,9 +22,12 @@ struct TaskTermination {
   bool signaled = false;
   int code = 0;         // the exit status, or the signal number when signaled
   std::string message;  // "Command exited with status 3", "Command terminated by signal SIGKILL"
-  // Set when an isolator's limit ended the task: "REASON_CONTAINER_LIMITATION_MEMORY" (the
-  // message then says why: "Memory limit exceeded: ...").
-  std::string limitation;
+  // Set when the task did not end by itself: an isolator's limit ended it
+  // ("REASON_CONTAINER_LIMITATION_MEMORY", the message then says why: "Memory limit exceeded:
+  // ..."), or its executor died ("REASON_EXECUTOR_TERMINATED").
+  std::string reason;
+  bool killed = false;     // the executor killed it (a kill request or failing health checks)
+  bool unhealthy = false;  // killed because its health check failed too often
 
   bool succeeded() const { return !signaled && code == 0; }
 };
@@ -40,6 +44,8 @@ class TaskLauncher {
     // Exactly once after a successful start, when the process has exited. Processes the task
     // left behind in its process group are killed at that point.
     std::function<void(const TaskTermination&)> terminated;
+    // After the start, each time the task's health check result changes (executors only).
+    std::function<void(bool healthy, const std::string& message)> health;
   };
 
   virtual ~TaskLauncher() = default;
@@ -58,6 +64,25 @@ class TaskLauncher {
   // callbacks run afterwards. Idempotent; the destructor calls it with a zero grace period.
   virtual void shutdown(Duration grace) = 0;
 
+  // After an agent restart: reattaches to a container started by an earlier agent process, with
+  // the same callbacks as launch() (`started` is not called again). When the container is gone,
+  // `terminated` says so with REASON_EXECUTOR_TERMINATED. Launchers whose containers die with
+  // the agent report every recovered container as gone.
+  virtual void recover(const std::string& containerId, Callbacks callbacks) {
+    TaskTermination gone;
+    gone.signaled = true;
+    gone.code = 9;
+    gone.reason = "REASON_EXECUTOR_TERMINATED";
+    gone.message = "The task's process ended with the agent that ran it";
+    (void)containerId;
+    callbacks.terminated(gone);
+  }
+
+  // For an agent that exits but leaves its tasks running (they are recovered by the next agent
+  // process): lets go of every container without stopping it. No callbacks run afterwards.
+  // Launchers whose containers cannot outlive the agent stop them as shutdown() does.
+  virtual void detach(Duration grace) { shutdown(grace); }
+
   // What isolates the tasks, for the agent's /state: {"isolators": [...], ...}.
   virtual Json isolation() const { return {{"isolators", Json::array({"posix/none"})}}; }
   // Mesos ResourceStatistics of a running container; null when not available.
@@ -75,7 +100,16 @@ class Cgroups;
 std::unique_ptr<TaskLauncher> makeProcessLauncher(EventLoop& loop, std::shared_ptr<Cgroups> cgroups = nullptr,
                                                   std::string whyNoCgroups = "");
 
-// "SIGTERM", "SIGKILL", ... ("signal 42" when unnamed).
-std::string signalName(int signal);
+// Runs each task under its own `dcos executor` process (kernel/executor/executor.hpp), started
+// in a new session so that it outlives the agent, in the container's cgroups when `cgroups` is
+// given. Run directories live in `runsDir`/<container id>; `executorBinary` is the dcos binary.
+struct ExecutorLauncherOptions {
+  std::string executorBinary;  // "" = this process's own binary (/proc/self/exe)
+  std::string runsDir;
+  Duration recoveryTimeout = std::chrono::minutes(15);  // how long an executor waits for an agent
+};
+std::unique_ptr<TaskLauncher> makeExecutorLauncher(EventLoop& loop, ExecutorLauncherOptions options,
+                                                   std::shared_ptr<Cgroups> cgroups = nullptr,
+                                                   std::string whyNoCgroups = "");
 
 }  // namespace dcos::kernel

@@ -1,7 +1,10 @@
 #include "kernel/agent/task_spec.hpp"
 
+#include "kernel/executor/health_check.hpp"
 #include "kernel/master/protocol.hpp"
 #include "kernel/resources/resources.hpp"
+
+#include <sys/resource.h>
 
 #include <cctype>
 #include <map>
@@ -22,6 +25,37 @@ Result<void> checkContainer(const Json& task) {
     return Error(ErrorCode::kUnprocessable, "container images are not supported by this agent yet");
   }
   return success();
+}
+
+// Mesos' RLimitInfo: {"rlimits": [{"type": "RLMT_NOFILE", "soft": 1024, "hard": 4096}]}; soft
+// and hard are both given or both left out (unlimited).
+Result<std::vector<SpawnLimit>> parseRlimits(const Json& task) {
+  static const std::map<std::string, int> kTypes = {
+      {"RLMT_AS", RLIMIT_AS},           {"RLMT_CORE", RLIMIT_CORE},       {"RLMT_CPU", RLIMIT_CPU},
+      {"RLMT_DATA", RLIMIT_DATA},       {"RLMT_FSIZE", RLIMIT_FSIZE},     {"RLMT_LOCKS", RLIMIT_LOCKS},
+      {"RLMT_MEMLOCK", RLIMIT_MEMLOCK}, {"RLMT_MSGQUEUE", RLIMIT_MSGQUEUE}, {"RLMT_NICE", RLIMIT_NICE},
+      {"RLMT_NOFILE", RLIMIT_NOFILE},   {"RLMT_NPROC", RLIMIT_NPROC},     {"RLMT_RSS", RLIMIT_RSS},
+      {"RLMT_RTPRIO", RLIMIT_RTPRIO},   {"RLMT_RTTIME", RLIMIT_RTTIME},   {"RLMT_SIGPENDING", RLIMIT_SIGPENDING},
+      {"RLMT_STACK", RLIMIT_STACK}};
+  std::vector<SpawnLimit> out;
+  Json list = task.value("/container/rlimit_info/rlimits"_json_pointer, Json::array());
+  if (!list.is_array()) return Error(ErrorCode::kInvalidArgument, "container.rlimit_info.rlimits: must be an array");
+  for (size_t i = 0; i < list.size(); ++i) {
+    const Json& r = list[i];
+    std::string at = "container.rlimit_info.rlimits[" + std::to_string(i) + "]";
+    auto type = r.is_object() ? kTypes.find(r.value("type", "")) : kTypes.end();
+    if (type == kTypes.end()) return Error(ErrorCode::kInvalidArgument, at + ".type: unknown rlimit type");
+    bool soft = r.contains("soft"), hard = r.contains("hard");
+    if (soft != hard) return Error(ErrorCode::kInvalidArgument, at + ": soft and hard must be set together");
+    SpawnLimit limit{type->second, RLIM_INFINITY, RLIM_INFINITY};
+    if (soft) {
+      limit.soft = r["soft"].get<unsigned long long>();
+      limit.hard = r["hard"].get<unsigned long long>();
+      if (limit.soft > limit.hard) return Error(ErrorCode::kInvalidArgument, at + ": soft must not exceed hard");
+    }
+    out.push_back(limit);
+  }
+  return out;
 }
 
 // Named discovery ports: the port number given there, else the task's port at the same index.
@@ -144,6 +178,13 @@ Result<LaunchSpec> buildUnchecked(const Json& task, const TaskPlacement& placeme
   if (auto resources = Resources::fromJson(task.value("resources", Json::array()))) {
     spec.cpus = resources->cpus().toDouble();
     spec.memBytes = static_cast<uint64_t>(resources->mem().toDouble() * 1024 * 1024);
+  }
+  auto limits = parseRlimits(task);
+  if (!limits) return limits.error();
+  spec.limits = std::move(*limits);
+  if (auto hc = task.find("health_check"); hc != task.end() && !hc->is_null()) {
+    if (auto parsed = parseHealthCheck(*hc); !parsed) return parsed.error();
+    spec.healthCheck = *hc;
   }
   return spec;
 }

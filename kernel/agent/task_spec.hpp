@@ -5,6 +5,7 @@
 #include "common/clock.hpp"
 #include "common/json.hpp"
 #include "common/result.hpp"
+#include "kernel/executor/spawn.hpp"
 
 #include <cstdint>
 #include <string>
@@ -21,6 +22,8 @@ struct LaunchSpec {
   std::vector<std::string> environment;  // "NAME=value", the complete environment
   double cpus = 0;        // the task's `cpus` resources (0: none given)
   uint64_t memBytes = 0;  // the task's `mem` resources in bytes (0: none given)
+  std::vector<SpawnLimit> limits;  // container.rlimit_info (Mesos' posix/rlimits isolator)
+  Json healthCheck;                // the task's Mesos HealthCheck (checked by its executor), or null
 };
 
 // Where and as what the task runs, decided by the agent.
@@ -39,6 +42,7 @@ struct TaskPlacement {
 // `value` with `arguments` as argv (argv[0] included, as in Mesos; just `value` when empty).
 // Errors:
 //   kInvalidArgument  no `command`, or no `command.value` (the task cannot run: TASK_ERROR)
+//   kInvalidArgument  also: a malformed container.rlimit_info or health_check
 //   kUnprocessable    a container this agent cannot provide: any type but MESOS, or an image
 //                     (the launch fails: TASK_FAILED)
 // The environment: PATH, LANG, MESOS_SANDBOX, MESOS_TASK_ID, MESOS_AGENT_ID,

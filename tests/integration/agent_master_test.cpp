@@ -34,7 +34,7 @@ std::unique_ptr<MasterProcess> startAgent(const std::string& workDir, int master
 
 TEST_SUITE("agent and master") {
 
-TEST_CASE("an agent registers its resources and attributes and keeps its id across a restart") {
+TEST_CASE("an agent keeps its id across a restart and refuses other resources unless --recover=cleanup") {
   TempDir dir;
   MasterProcess master(dir.file("master"));
   auto agent = startAgent(dir.file("agent"), master.port(),
@@ -58,13 +58,30 @@ TEST_CASE("an agent registers its resources and attributes and keeps its id acro
   CHECK(state["reserved_resources"]["ads"]["cpus"] == 1.0);
   CHECK(readFile(dir.file("agent/agent_id")) == id + "\n");
 
+  const std::vector<std::string> same = {"--resources=cpus:3;mem:2048;disk:4096;cpus(ads):1"};
   agent->process().signal(SIGTERM);
   CHECK(agent->process().wait(10s) == 0);
-  agent = startAgent(dir.file("agent"), master.port(), {"--resources=cpus:3;mem:2048;disk:4096"});
+  agent = startAgent(dir.file("agent"), master.port(), same);
   REQUIRE(waitFor([&] { return getJson(agent->port(), "/health")["registered"] == true; }, 10s));
   CHECK(getJson(agent->port(), "/health")["agent_id"] == id);
   CHECK(waitFor([&] { return oneActiveAgent(master.port()); }, 10s));
   CHECK(slaves(master.port())[0]["id"] == id);
+
+  // Other resources than checkpointed: refused, saying why and what to do...
+  agent->process().signal(SIGTERM);
+  CHECK(agent->process().wait(10s) == 0);
+  std::vector<std::string> other = {dcosBinary(), "agent", "--work_dir=" + dir.file("agent"), "--port=0",
+                                    "--master=127.0.0.1:" + std::to_string(master.port()),
+                                    "--resources=cpus:3;mem:2048;disk:4096"};
+  Process refused(other, dir.path());
+  CHECK(refused.wait(10s) != 0);
+  CHECK(refused.stderrText().find("resources changed") != std::string::npos);
+  CHECK(refused.stderrText().find("--recover=cleanup") != std::string::npos);
+  CHECK(readFile(dir.file("agent/agent_id")) == id + "\n");
+  // ... unless the operator asks for a clean start: a new agent.
+  agent = startAgent(dir.file("agent"), master.port(), {"--resources=cpus:3;mem:2048;disk:4096", "--recover=cleanup"});
+  REQUIRE(waitFor([&] { return getJson(agent->port(), "/health")["registered"] == true; }, 10s));
+  CHECK(getJson(agent->port(), "/health")["agent_id"] != id);
 }
 
 TEST_CASE("an agent comes back after its master restarts") {

@@ -22,7 +22,7 @@ TEST_CASE("a task over its mem fails with a memory limitation and a running one 
     MESSAGE("skipped: the agent runs without cgroups: " << isolation.dump());
     return;
   }
-  CHECK(isolation["isolators"] == json::array({"cgroups/cpu", "cgroups/mem"}));
+  CHECK(isolation["isolators"] == json::array({"cgroups/cpu", "cgroups/mem", "posix/rlimits"}));
   CHECK(isolation["cgroups_enable_cfs"] == true);
 
   TestFramework fw;

@@ -34,8 +34,43 @@ TempDir::TempDir() {
 }
 
 TempDir::~TempDir() {
+  killProcessesUsing(path_);
   std::error_code ec;
   fs::remove_all(path_, ec);
+}
+
+std::vector<int> processesUsing(const std::string& dir) {
+  std::vector<int> out;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+    std::string name = entry.path().filename();
+    if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
+    int pid = std::stoi(name);
+    if (pid == ::getpid()) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string statText;
+    std::getline(stat, statText);
+    auto close = statText.rfind(')');
+    if (close == std::string::npos || statText.substr(close + 2, 1) == "Z") continue;  // gone or a zombie
+    std::ifstream in(entry.path() / "cmdline");
+    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string cwd = fs::read_symlink(entry.path() / "cwd", ec).string();
+    if (cmdline.find(dir + "/") != std::string::npos || cwd == dir || cwd.rfind(dir + "/", 0) == 0) out.push_back(pid);
+  }
+  return out;
+}
+
+void killProcessesUsing(const std::string& dir) {
+  for (int round = 0; round < 50; ++round) {
+    auto pids = processesUsing(dir);
+    if (pids.empty()) return;
+    for (int pid : pids) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, WNOHANG);  // our own children (executors of an in-process agent)
+    }
+    std::this_thread::sleep_for(20ms);
+    for (int pid : pids) ::waitpid(pid, nullptr, WNOHANG);
+  }
 }
 
 bool waitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {

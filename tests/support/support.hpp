@@ -27,6 +27,12 @@ class TempDir {
   std::string path_;
 };
 
+// Processes (other than this one) whose command line names something under `dir` or whose
+// working directory is in it: executors, tasks and their children that a test's cluster left.
+std::vector<int> processesUsing(const std::string& dir);
+// SIGKILLs them until none is left (TempDir does this before removing itself).
+void killProcessesUsing(const std::string& dir);
+
 // Polls `condition` every few milliseconds until it holds or `timeout` passes.
 bool waitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
 

@@ -66,7 +66,7 @@ TEST_CASE("a task over its memory limit is killed and reported as a memory limit
   auto o = f.launch(f.shell("head -c 300m /dev/zero | tail > /dev/null", 0.1, 32));
   f.waitStarted(*o);
   auto t = f.waitTerminated(*o);
-  CHECK(t.limitation == "REASON_CONTAINER_LIMITATION_MEMORY");
+  CHECK(t.reason == "REASON_CONTAINER_LIMITATION_MEMORY");
   CHECK(t.message.rfind("Memory limit exceeded: Requested: 32MB", 0) == 0);
   CHECK_FALSE(t.succeeded());
 }
@@ -88,7 +88,7 @@ TEST_CASE("a task runs in its own cgroup, which is gone once it ended") {
   }
   f.kill(spec.containerId);
   auto t = f.waitTerminated(*o);
-  CHECK(t.limitation.empty());
+  CHECK(t.reason.empty());
   CHECK_FALSE(std::filesystem::exists(dir));
 }
 
@@ -151,7 +151,7 @@ TEST_CASE("the agent reports its isolators, a task's usage and a memory limitati
   };
   Json isolation = h.state()["isolation"];
   CHECK(isolation["cgroups"] == true);
-  CHECK(isolation["isolators"] == Json::array({"cgroups/cpu", "cgroups/mem"}));
+  CHECK(isolation["isolators"] == Json::array({"cgroups/cpu", "cgroups/mem", "posix/rlimits"}));
 
   master.send(withMem(test::runTask("hog", {{"value", "head -c 300m /dev/zero | tail > /dev/null"}}), 32));
   master.send(withMem(test::runTask("idle", {{"value", "exec sleep 30"}}), 64));

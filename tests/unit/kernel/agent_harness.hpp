@@ -119,6 +119,7 @@ class AgentHarness {
     o.master = master.address();
     o.workDir = dir.path();
     o.hostname = "agent-host";
+    o.executorBinary = dcosBinary();
     o.resources = *Resources::parse("cpus:2;mem:1024;ports:[31000-31010]");
     o.attributes = Json::parse(R"([{"name":"rack","type":"TEXT","text":{"value":"r1"}}])");
     o.initialUpdateBackoff = 1min;  // no resends unless a test asks for them

@@ -1,0 +1,53 @@
+#pragma once
+// Starting a process the way the agent and the executor need it: fork + exec with everything the
+// child does prepared before the fork (after it only async-signal-safe calls), and a CLOEXEC pipe
+// that tells the parent whether exec happened or why not.
+
+#include "common/result.hpp"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace dcos::kernel {
+
+struct SpawnLimit {
+  int resource;  // RLIMIT_*
+  unsigned long long soft, hard;  // RLIM_INFINITY for unlimited
+};
+
+struct SpawnSpec {
+  std::string program;                   // a path, or a name looked up in the PATH of `environment`
+  std::vector<std::string> argv;         // argv[0] included
+  std::vector<std::string> environment;  // "NAME=value", the complete environment
+  std::string workDir;                   // the child's cwd ("" keeps the parent's)
+  // The child's stdin, stdout, stderr (-1: /dev/null for stdin, inherited for the others). The
+  // descriptors stay owned by the caller.
+  int stdinFd = -1, stdoutFd = -1, stderrFd = -1;
+  bool newSession = false;       // setsid(): its own session and process group
+  bool newProcessGroup = false;  // setpgid(0, 0): its own process group in the parent's session
+  bool dieWithParent = false;    // SIGKILL when the parent dies (PR_SET_PDEATHSIG)
+  std::vector<std::string> cgroupProcs;  // cgroup.procs files the child enters before exec
+  std::vector<std::pair<int, int>> passFds;  // (parent fd, child fd) kept open across exec
+  std::vector<SpawnLimit> limits;            // setrlimit before exec
+};
+
+// Returns the child's pid once it has exec'd. Errors (kIo) read "exec failed: '<program>': <why>",
+// or name the step that failed (cgroups, working directory, rlimits).
+// Every signal disposition is reset to default and the signal mask cleared in the child; every
+// descriptor but 0-2 and `passFds` is closed on exec.
+Result<int> spawnProcess(const SpawnSpec& spec);
+
+// The program as exec will find it: `program` itself when it has a '/', else the first
+// executable match in the PATH given in `environment`.
+std::string findProgram(const std::string& program, const std::vector<std::string>& environment);
+
+// "SIGTERM", "SIGKILL", ... ("signal 42" when unnamed).
+std::string signalName(int signal);
+
+// The process's start time in clock ticks since boot (/proc/<pid>/stat field 22): with the pid
+// it identifies a process even after the pid is reused. 0 when the process does not exist or is
+// a zombie.
+unsigned long long processStartTime(int pid);
+
+}  // namespace dcos::kernel
