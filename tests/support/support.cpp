@@ -39,6 +39,14 @@ TempDir::~TempDir() {
   fs::remove_all(path_, ec);
 }
 
+bool processAlive(int pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text;
+  std::getline(stat, text);
+  auto close = text.rfind(')');
+  return close != std::string::npos && text.size() > close + 2 && text[close + 2] != 'Z';
+}
+
 std::vector<int> processesUsing(const std::string& dir) {
   std::vector<int> out;
   std::error_code ec;
@@ -46,12 +54,7 @@ std::vector<int> processesUsing(const std::string& dir) {
     std::string name = entry.path().filename();
     if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
     int pid = std::stoi(name);
-    if (pid == ::getpid()) continue;
-    std::ifstream stat(entry.path() / "stat");
-    std::string statText;
-    std::getline(stat, statText);
-    auto close = statText.rfind(')');
-    if (close == std::string::npos || statText.substr(close + 2, 1) == "Z") continue;  // gone or a zombie
+    if (pid == ::getpid() || !processAlive(pid)) continue;
     std::ifstream in(entry.path() / "cmdline");
     std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     std::string cwd = fs::read_symlink(entry.path() / "cwd", ec).string();

@@ -27,6 +27,9 @@ class TempDir {
   std::string path_;
 };
 
+// True while the process exists and is not a zombie.
+bool processAlive(int pid);
+
 // Processes (other than this one) whose command line names something under `dir` or whose
 // working directory is in it: executors, tasks and their children that a test's cluster left.
 std::vector<int> processesUsing(const std::string& dir);

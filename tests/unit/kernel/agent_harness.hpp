@@ -126,12 +126,15 @@ class AgentHarness {
     if (tweak) tweak(o);
     options = o;
   }
-  ~AgentHarness() {
+  ~AgentHarness() { stop(true); }
+  // Stops the loop and the agent; without `killTasks` the tasks keep running under their
+  // executors, as after `dcos agent` gets SIGTERM. Idempotent.
+  void stop(bool killTasks) {
     if (thread_.joinable()) {
       loop_.stop();
       thread_.join();
     }
-    if (agent_) agent_->stop();
+    if (agent_) agent_->stop(killTasks);
   }
   void start() {
     auto a = Agent::create(loop_, options);

@@ -1,0 +1,298 @@
+// Agent recovery end to end: a real master and agent (separate processes of the built binary),
+// every task under its own `dcos executor`, and a framework speaking the v1 scheduler API over
+// HTTP. The agent is killed (-9 or SIGTERM) and restarted on the same work dir; executors and
+// tasks are killed behind its back.
+#include "tests/support/support.hpp"
+#include "tests/support/test_framework.hpp"
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include <signal.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+using namespace dcos;
+using namespace dcos::test;
+using nlohmann::json;
+
+namespace {
+
+json masterState(int port) { return json::parse(httpRequest(port, "GET", "/master/state").body); }
+
+int activeAgents(int port) {
+  int n = 0;
+  json state = masterState(port);
+  for (const auto& s : state["slaves"]) n += s["active"].get<bool>();
+  return n;
+}
+
+// The state of a task as the master sees it ("" if it does not list it).
+std::string masterTaskState(int port, const std::string& taskId) {
+  json state = masterState(port);
+  for (const auto& fw : state["frameworks"]) {
+    for (const auto& t : fw["tasks"]) {
+      if (t.value("id", "") == taskId) return t.value("state", "");
+    }
+  }
+  return "";
+}
+
+// The executor's pid of a task as the agent's GET /state tells it (0 if not listed).
+int executorPid(int agentPort, const std::string& taskId) {
+  json state = json::parse(httpRequest(agentPort, "GET", "/state").body);
+  for (const auto& fw : state["frameworks"]) {
+    for (const auto& t : fw["tasks"]) {
+      if (t.value("id", "") == taskId) return t.value("pid", 0);
+    }
+  }
+  return 0;
+}
+
+std::unique_ptr<MasterProcess> startAgent(const TempDir& dir, const std::string& name, int masterPort,
+                                          const std::string& resources = "cpus:2;mem:1024;disk:1024") {
+  return std::make_unique<MasterProcess>(
+      dir.file(name), std::vector<std::string>{"--master=127.0.0.1:" + std::to_string(masterPort), "--resources=" + resources},
+      "agent");
+}
+
+// A task that records each launch and runs until the test releases it.
+TestFramework::TaskSpec heldTask(const TempDir& dir, const std::string& id) {
+  std::string launches = dir.file("launches");
+  std::string release = dir.file("release");
+  return {id, "echo $$ >> " + launches + "/" + id + "; while [ ! -e " + release + " ]; do sleep 0.05; done"};
+}
+
+int lines(const std::string& path) {
+  std::string text = readFile(path);
+  return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
+}
+
+// The pid a task recorded on its (first) launch.
+int launchedPid(const TempDir& dir, const std::string& id) {
+  std::string text = readFile(dir.file("launches/" + id));
+  return text.empty() ? 0 : std::stoi(text);
+}
+
+// Alive and not a zombie: a process whose parent died is reparented to pid 1, which here may
+// never reap it, so kill(pid, 0) alone would call a dead process alive.
+bool alive(int pid) {
+  if (pid <= 0) return false;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  if (!std::getline(in, stat)) return false;
+  auto close = stat.rfind(')');
+  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z';
+}
+
+bool sawAnyOf(const TestFramework& fw, const std::string& taskId, const std::vector<std::string>& states) {
+  auto h = fw.history(taskId);
+  return std::any_of(h.begin(), h.end(), [&](const std::string& s) { return std::count(states.begin(), states.end(), s) > 0; });
+}
+
+std::string str(const json& j, const char* key) { return j.is_object() ? j.value(key, std::string()) : std::string(); }
+
+}  // namespace
+
+TEST_CASE(
+    "kill -9 of the agent while 10 tasks run: all still RUNNING after the restart, none launched twice, and an update "
+    "from while it was down arrives") {
+  TempDir dir;
+  std::filesystem::create_directories(dir.file("launches"));
+  MasterProcess master(dir.file("master"), {"--allocation_interval=100ms"});
+  int port = master.port();
+  auto agent = startAgent(dir, "a1", port);
+  REQUIRE(waitFor([&] { return activeAgents(port) == 1; }, 10s));
+
+  TestFramework fw;
+  std::vector<TestFramework::TaskSpec> tasks;
+  for (int i = 0; i < 10; ++i) tasks.push_back(heldTask(dir, "task-" + std::to_string(i)));
+  std::string finishFile = dir.file("finish");
+  TestFramework::TaskSpec finisher{"finisher", "echo $$ >> " + dir.file("launches/finisher") + "; while [ ! -e " +
+                                                   finishFile + " ]; do sleep 0.05; done; exit 0"};
+  auto all = tasks;
+  all.push_back(finisher);
+  fw.addTasks(all);
+  auto driver = kernel::makeHttpDriver("127.0.0.1:" + std::to_string(port), testFrameworkInfo("agent-recovery"), fw);
+  fw.setDriver(driver.get());
+  driver->start();
+  REQUIRE(waitFor([&] { return fw.countInState("TASK_RUNNING") == 11; }, 30s));
+  REQUIRE(waitFor([&] { return launchedPid(dir, "finisher") > 0; }, 5s));
+  int finisherPid = launchedPid(dir, "finisher");
+
+  agent->process().signal(SIGKILL);
+  REQUIRE(agent->process().wait(5s) >= 0);
+  writeFile(finishFile, "");
+  REQUIRE(waitFor([&] { return !alive(finisherPid); }, 10s));
+  // Nothing could have told the framework while the agent was down.
+  CHECK(fw.state("finisher") == "TASK_RUNNING");
+
+  agent = startAgent(dir, "a1", port);
+  CHECK(waitFor([&] { return fw.state("finisher") == "TASK_FINISHED"; }, 20s));
+  CHECK(waitFor([&] { return activeAgents(port) == 1; }, 10s));
+  for (const auto& t : tasks) {
+    CAPTURE(t.id);
+    CHECK(waitFor([&] { return masterTaskState(port, t.id) == "TASK_RUNNING"; }, 10s));
+    CHECK(lines(dir.file("launches/" + t.id)) == 1);
+    CHECK(alive(launchedPid(dir, t.id)));
+    CHECK(fw.state(t.id) == "TASK_RUNNING");
+    CHECK_FALSE(sawAnyOf(fw, t.id, {"TASK_FAILED", "TASK_LOST", "TASK_KILLED", "TASK_ERROR", "TASK_DROPPED", "TASK_GONE"}));
+  }
+  CHECK(lines(dir.file("launches/finisher")) == 1);
+  CHECK(agent->process().stderrText().find("recovering") != std::string::npos);
+
+  // The restarted agent runs them to the end.
+  writeFile(dir.file("release"), "");
+  CHECK(waitFor([&] { return fw.countInState("TASK_FINISHED") == 11; }, 30s));
+  driver->stop();
+}
+
+TEST_CASE("an executor killed while the agent runs fails its task with a message") {
+  TempDir dir;
+  std::filesystem::create_directories(dir.file("launches"));
+  MasterProcess master(dir.file("master"), {"--allocation_interval=100ms"});
+  auto agent = startAgent(dir, "a1", master.port());
+  REQUIRE(waitFor([&] { return activeAgents(master.port()) == 1; }, 10s));
+  TestFramework fw;
+  fw.addTasks({heldTask(dir, "t")});
+  auto driver = kernel::makeHttpDriver("127.0.0.1:" + std::to_string(master.port()), testFrameworkInfo("executor-kill"), fw);
+  fw.setDriver(driver.get());
+  driver->start();
+  REQUIRE(waitFor([&] { return fw.state("t") == "TASK_RUNNING"; }, 20s));
+  REQUIRE(waitFor([&] { return launchedPid(dir, "t") > 0; }, 5s));
+  int taskPid = launchedPid(dir, "t");
+  int execPid = executorPid(agent->port(), "t");
+  REQUIRE(execPid > 0);
+  CHECK(execPid != taskPid);
+  REQUIRE(alive(execPid));
+
+  REQUIRE(::kill(execPid, SIGKILL) == 0);
+  REQUIRE(waitFor([&] { return fw.state("t") == "TASK_FAILED"; }, 15s));
+  json st = fw.lastStatus("t");
+  CAPTURE(st.dump());
+  CHECK(str(st, "reason") == "REASON_EXECUTOR_TERMINATED");
+  CHECK(str(st, "message").find("Executor") != std::string::npos);
+  CHECK(str(st, "message").find(std::to_string(execPid)) != std::string::npos);
+  CHECK(waitFor([&] { return !alive(taskPid); }, 10s));
+  CHECK(lines(dir.file("launches/t")) == 1);
+  CHECK(waitFor([&] { return masterTaskState(master.port(), "t") != "TASK_RUNNING"; }, 10s));
+  driver->stop();
+}
+
+TEST_CASE("a task whose process is killed is reported by its executor") {
+  TempDir dir;
+  std::filesystem::create_directories(dir.file("launches"));
+  MasterProcess master(dir.file("master"), {"--allocation_interval=100ms"});
+  auto agent = startAgent(dir, "a1", master.port());
+  REQUIRE(waitFor([&] { return activeAgents(master.port()) == 1; }, 10s));
+  TestFramework fw;
+  fw.addTasks({heldTask(dir, "t")});
+  auto driver = kernel::makeHttpDriver("127.0.0.1:" + std::to_string(master.port()), testFrameworkInfo("task-kill"), fw);
+  fw.setDriver(driver.get());
+  driver->start();
+  REQUIRE(waitFor([&] { return fw.state("t") == "TASK_RUNNING"; }, 20s));
+  REQUIRE(waitFor([&] { return launchedPid(dir, "t") > 0; }, 5s));
+  int taskPid = launchedPid(dir, "t");
+  int execPid = executorPid(agent->port(), "t");
+
+  // The command runs under `sh -c`, so $$ is that shell: killing it ends the task.
+  REQUIRE(::kill(taskPid, SIGKILL) == 0);
+  REQUIRE(waitFor([&] { return fw.state("t") == "TASK_FAILED"; }, 15s));
+  json st = fw.lastStatus("t");
+  CAPTURE(st.dump());
+  CHECK(str(st, "message") == "Command terminated by signal SIGKILL");
+  CHECK(str(st, "reason") == "REASON_COMMAND_EXECUTOR_FAILED");
+  // Its executor has nothing left to do.
+  if (execPid > 0) CHECK(waitFor([&] { return !alive(execPid); }, 10s));
+  CHECK(lines(dir.file("launches/t")) == 1);
+  driver->stop();
+}
+
+TEST_CASE("an executor that died while the agent was down: TASK_FAILED after the restart") {
+  TempDir dir;
+  std::filesystem::create_directories(dir.file("launches"));
+  MasterProcess master(dir.file("master"), {"--allocation_interval=100ms"});
+  int port = master.port();
+  auto agent = startAgent(dir, "a1", port);
+  REQUIRE(waitFor([&] { return activeAgents(port) == 1; }, 10s));
+  TestFramework fw;
+  fw.addTasks({heldTask(dir, "t")});
+  auto driver = kernel::makeHttpDriver("127.0.0.1:" + std::to_string(port), testFrameworkInfo("executor-died-down"), fw);
+  fw.setDriver(driver.get());
+  driver->start();
+  REQUIRE(waitFor([&] { return fw.state("t") == "TASK_RUNNING"; }, 20s));
+  REQUIRE(waitFor([&] { return launchedPid(dir, "t") > 0; }, 5s));
+  int taskPid = launchedPid(dir, "t");
+  int execPid = executorPid(agent->port(), "t");
+  REQUIRE(execPid > 0);
+
+  agent->process().signal(SIGKILL);
+  REQUIRE(agent->process().wait(5s) >= 0);
+  REQUIRE(alive(execPid));  // executors outlive their agent
+  REQUIRE(::kill(execPid, SIGKILL) == 0);
+  REQUIRE(waitFor([&] { return !alive(execPid); }, 10s));
+
+  agent = startAgent(dir, "a1", port);
+  REQUIRE(waitFor([&] { return fw.state("t") == "TASK_FAILED"; }, 20s));
+  json st = fw.lastStatus("t");
+  CAPTURE(st.dump());
+  CHECK(str(st, "reason") == "REASON_EXECUTOR_TERMINATED");
+  CHECK(str(st, "message").find("while the agent was down") != std::string::npos);
+  CHECK(str(st, "message").find(std::to_string(execPid)) != std::string::npos);
+  // The orphaned task does not keep running.
+  CHECK(waitFor([&] { return !alive(taskPid); }, 10s));
+  CHECK(lines(dir.file("launches/t")) == 1);
+  CHECK(waitFor([&] { return masterTaskState(port, "t") != "TASK_RUNNING"; }, 10s));
+  driver->stop();
+}
+
+TEST_CASE("SIGTERM to the agent leaves its tasks running and a restart adopts them") {
+  TempDir dir;
+  std::filesystem::create_directories(dir.file("launches"));
+  MasterProcess master(dir.file("master"), {"--allocation_interval=100ms"});
+  int port = master.port();
+  auto agent = startAgent(dir, "a1", port);
+  REQUIRE(waitFor([&] { return activeAgents(port) == 1; }, 10s));
+  TestFramework fw;
+  fw.addTasks({heldTask(dir, "held"), heldTask(dir, "killed")});
+  auto driver = kernel::makeHttpDriver("127.0.0.1:" + std::to_string(port), testFrameworkInfo("agent-sigterm"), fw);
+  fw.setDriver(driver.get());
+  driver->start();
+  REQUIRE(waitFor([&] { return fw.countInState("TASK_RUNNING") == 2; }, 20s));
+  REQUIRE(waitFor([&] { return launchedPid(dir, "held") > 0 && launchedPid(dir, "killed") > 0; }, 5s));
+  int heldPid = launchedPid(dir, "held");
+  int killedPid = launchedPid(dir, "killed");
+  int heldExec = executorPid(agent->port(), "held");
+  REQUIRE(heldExec > 0);
+
+  agent->process().signal(SIGTERM);
+  CHECK(agent->process().wait(15s) == 0);
+  CHECK(alive(heldPid));
+  CHECK(alive(killedPid));
+  CHECK(alive(heldExec));
+  CHECK(masterTaskState(port, "held") == "TASK_RUNNING");
+
+  agent = startAgent(dir, "a1", port);
+  CHECK(waitFor([&] { return activeAgents(port) == 1; }, 10s));
+  CHECK(waitFor([&] { return executorPid(agent->port(), "held") == heldExec; }, 10s));
+  CHECK(masterTaskState(port, "held") == "TASK_RUNNING");
+  CHECK(masterTaskState(port, "killed") == "TASK_RUNNING");
+  CHECK(alive(heldPid));
+
+  // The new agent can reach both executors: one task killed through the scheduler API...
+  json killCall = {{"type", "KILL"},
+                   {"kill", {{"task_id", {{"value", "killed"}}}, {"agent_id", {{"value", fw.agentOf("killed")}}}}}};
+  REQUIRE(driver->send(killCall).ok());
+  CHECK(waitFor([&] { return fw.state("killed") == "TASK_KILLED"; }, 15s));
+  CHECK(waitFor([&] { return !alive(killedPid); }, 10s));
+  // ...and one that ends by itself is reported.
+  CHECK(fw.state("held") == "TASK_RUNNING");
+  writeFile(dir.file("release"), "");
+  CHECK(waitFor([&] { return fw.state("held") == "TASK_FINISHED"; }, 15s));
+  CHECK(lines(dir.file("launches/held")) == 1);
+  CHECK(lines(dir.file("launches/killed")) == 1);
+  CHECK_FALSE(sawAnyOf(fw, "held", {"TASK_FAILED", "TASK_LOST", "TASK_KILLED"}));
+  driver->stop();
+}
