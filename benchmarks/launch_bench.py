@@ -46,6 +46,17 @@ def proc_stat(pid):
     return int(fields[1]), int(fields[19])
 
 
+def cpu_seconds(pid):
+    """utime + stime of pid in seconds (0 if it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            data = f.read()
+    except OSError:
+        return 0.0
+    fields = data[data.rfind(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def all_pids():
     return [int(d) for d in os.listdir("/proc") if d.isdigit()]
 
@@ -306,6 +317,7 @@ def api_launch(args, work, daemons, result):
                                            "operations": [{"type": "LAUNCH", "launch": {"task_infos": tasks}}],
                                            "filters": {"refuse_seconds": 3600}}}
     sched.expected = n
+    cpu_before = {d.name: cpu_seconds(d.proc.pid) for d in daemons}
     start = time.perf_counter()
     sched.call(accept)
 
@@ -355,6 +367,7 @@ def api_launch(args, work, daemons, result):
     else:
         result["api_time"] = None
         result["last_running"] = (times[-1] - start) if times else None
+    result["cpu"] = {d.name: cpu_seconds(d.proc.pid) - cpu_before[d.name] for d in daemons}
     result["agent_rss"] = rss_kib(agent.proc.pid)
     kids = descendants(agent.proc.pid)
     result["task_pids"] = kids
@@ -448,6 +461,8 @@ def main():
               f" {result['acks']} ACKNOWLEDGE calls ({result['dup_updates']} for repeated updates)"
               f" took {result['ack_seconds'] * 1000:.1f} ms in all"
               " (RUNNING follows the acknowledged STARTING)")
+    if result.get("cpu"):
+        print("    CPU time used meanwhile: " + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in result["cpu"].items()))
     print(f"  fork/exec loop ({n} x Popen)      {ref_time * 1000:9.1f} ms   (reference)")
     if api_time is not None:
         print(f"  ratio API/reference              {api_time / ref_time:9.2f}x   (goal <= 2x)")

@@ -42,7 +42,7 @@ struct AgentOptions {
   Duration defaultPingInterval = std::chrono::seconds(15);  // until SUBSCRIBED tells
   Duration minReconnectDelay = std::chrono::milliseconds(100);
   Duration maxReconnectDelay = std::chrono::seconds(5);
-  Duration initialUpdateBackoff = std::chrono::seconds(1);
+  Duration initialUpdateBackoff = std::chrono::seconds(10);  // as Mesos: resends must not swamp a busy master
   Duration maxUpdateBackoff = std::chrono::seconds(30);
   uint64_t fetcherCacheBytes = 2ull << 30;  // the bound of <workDir>/fetcher-cache (LRU)
   bool cgroupsEnableCfs = false;  // --cgroups_enable_cfs: a hard CFS quota of the task's cpus

@@ -224,10 +224,15 @@ void Agent::flushUpdates() {
   updateTimer_.reset();
   // While disconnected nothing is sent; SUBSCRIBED makes every head due again.
   if (!registered_ || stopped_) return;
-  for (auto& u : updates_.takeDue()) {
-    link_->call({{"type", "UPDATE"},
-                 {"agent_id", idJson(agentId_)},
-                 {"update", {{"framework_id", idJson(u.frameworkId)}, {"status", u.status}}}});
+  // Whatever is due goes in batches: one call per batch rather than one per update.
+  constexpr size_t kBatch = 256;
+  auto due = updates_.takeDue();
+  for (size_t i = 0; i < due.size(); i += kBatch) {
+    Json batch = Json::array();
+    for (size_t j = i; j < std::min(due.size(), i + kBatch); ++j) {
+      batch.push_back({{"framework_id", idJson(due[j].frameworkId)}, {"status", std::move(due[j].status)}});
+    }
+    link_->call({{"type", "UPDATE"}, {"agent_id", idJson(agentId_)}, {"updates", std::move(batch)}});
   }
   if (auto next = updates_.nextDue()) {
     Duration delay = std::max(Duration::zero(), *next - clock_.now());

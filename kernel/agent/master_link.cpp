@@ -4,6 +4,8 @@
 #include "common/http/recordio.hpp"
 #include "common/log.hpp"
 
+#include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <optional>
 
@@ -41,6 +43,11 @@ struct MasterLink::Channel : std::enable_shared_from_this<Channel> {
   MasterLink* link = nullptr;
   // Closes the stream in flight when the link stops, so its thread can be joined at once.
   std::shared_ptr<http::CancelToken> cancel = std::make_shared<http::CancelToken>();
+  // Calls wait here for the link's own caller thread, in order: they never queue behind the
+  // loop's blocking pool (busy starting executors when many tasks arrive at once).
+  std::condition_variable callsReady;
+  std::deque<std::function<void()>> calls;
+  bool closing = false;
 
   bool stopped() {
     std::lock_guard lock(mu);
@@ -69,10 +76,13 @@ void MasterLink::stop() {
     std::lock_guard lock(channel_->mu);
     channel_->loop = nullptr;
     channel_->link = nullptr;
+    channel_->closing = true;
   }
   connected_ = false;
   channel_->cancel->cancel();
+  channel_->callsReady.notify_all();
   if (thread_.joinable()) thread_.join();
+  if (callThread_.joinable()) callThread_.join();
 }
 
 void MasterLink::subscribe(const Json& call, Duration idleTimeout) {
@@ -168,23 +178,40 @@ void MasterLink::call(const Json& call, std::function<void(Result<int>)> done) {
   if (!streamId_.empty()) request.headers["Mesos-Stream-Id"] = streamId_;
   request.body = call.dump();
   request.timeout = kCallTimeout;
-  auto result = std::make_shared<Result<http::ClientResponse>>(Error());
-  std::weak_ptr<Channel> weak = channel_;
-  loop_.runBlocking([request, result] { *result = http::fetch(request); },
-                    [weak, result, done = std::move(done), type = call.value("type", std::string())] {
-                      auto channel = weak.lock();
-                      if (!channel || !channel->link) return;
-                      if (!*result) {
-                        logger().debug("{} call failed: {}", type, result->error().message);
-                        if (done) done(result->error());
-                        return;
-                      }
-                      if ((*result)->status >= 300) {
-                        logger().debug("{} call answered {}: {}", type, (*result)->status,
-                                       errorMessage((*result)->status, (*result)->body));
-                      }
-                      if (done) done((*result)->status);
-                    });
+  request.cancel = channel_->cancel;
+  auto job = [channel = channel_, request, done = std::move(done), type = call.value("type", std::string())] {
+    auto result = std::make_shared<Result<http::ClientResponse>>(http::fetch(request));
+    channel->post([result, done, type](MasterLink&) {
+      if (!*result) {
+        logger().debug("{} call failed: {}", type, result->error().message);
+        if (done) done(result->error());
+        return;
+      }
+      if ((*result)->status >= 300) {
+        logger().debug("{} call answered {}: {}", type, (*result)->status, errorMessage((*result)->status, (*result)->body));
+      }
+      if (done) done((*result)->status);
+    });
+  };
+  {
+    std::lock_guard lock(channel_->mu);
+    channel_->calls.push_back(std::move(job));
+  }
+  channel_->callsReady.notify_one();
+  if (!callThread_.joinable()) {
+    callThread_ = std::thread([channel = channel_] {
+      std::unique_lock lock(channel->mu);
+      for (;;) {
+        channel->callsReady.wait(lock, [&] { return channel->closing || !channel->calls.empty(); });
+        if (channel->closing) return;
+        auto next = std::move(channel->calls.front());
+        channel->calls.pop_front();
+        lock.unlock();
+        next();
+        lock.lock();
+      }
+    });
+  }
 }
 
 }  // namespace dcos::kernel

@@ -63,7 +63,8 @@ class MasterLink {
   std::string url_;
   Handlers handlers_;
   std::shared_ptr<Channel> channel_;
-  std::thread thread_;
+  std::thread thread_;      // the stream
+  std::thread callThread_;  // calls, one at a time
   uint64_t generation_ = 0;
   bool connected_ = false;
   std::string streamId_;

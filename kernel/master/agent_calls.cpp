@@ -164,23 +164,43 @@ Result<void> Master::agentCall(const Json& call, const std::string& streamId) {
     return success();
   }
   if (type != "UPDATE") return invalidCall("/type", "Unknown agent call type '" + type + "'");
-  if (!call.contains("update") || !call["update"].is_object()) return invalidCall("/update", "missing update");
-  const Json& update = call["update"];
-  auto fid = requireId(update, "framework_id", "/update");
-  if (!fid) return fid.error();
-  Json status = update.value("status", Json());
-  auto tid = requireId(status, "task_id", "/update/status");
-  if (!tid) return tid.error();
-  if (!status.contains("state") || !status["state"].is_string()) return invalidCall("/update/status/state", "state must be a string");
-  auto t = tasks_.find(*fid + "/" + *tid);
-  if (t == tasks_.end()) {
-    // Not ours (any more): forward it so the framework can acknowledge, and it stops being resent.
-    logger().debug("update {} for unknown task '{}/{}' from agent '{}'", status["state"].get<std::string>(), *fid, *tid, agent.id);
-    sendUpdateToFramework(*fid, status);
+  // One update in "update", or a batch in "updates" (the agent sends whatever is due at once);
+  // a batch is checked whole before any of it is applied.
+  std::vector<std::pair<std::string, Json>> checked;
+  auto check = [&](const Json& update, const std::string& path) -> Result<void> {
+    if (!update.is_object()) return invalidCall(path, "missing update");
+    auto fid = requireId(update, "framework_id", path);
+    if (!fid) return fid.error();
+    Json status = update.value("status", Json());
+    auto tid = requireId(status, "task_id", path + "/status");
+    if (!tid) return tid.error();
+    if (!status.contains("state") || !status["state"].is_string()) {
+      return invalidCall(path + "/status/state", "state must be a string");
+    }
+    checked.emplace_back(*fid, std::move(status));
     return success();
+  };
+  if (call.contains("updates")) {
+    const Json& updates = call["updates"];
+    if (!updates.is_array() || updates.empty()) return invalidCall("/updates", "must be a non-empty array");
+    for (size_t i = 0; i < updates.size(); ++i) {
+      if (auto r = check(updates[i], "/updates/" + std::to_string(i)); !r) return r;
+    }
+  } else if (auto r = check(call.value("update", Json()), "/update"); !r) {
+    return r;
   }
-  status["agent_id"] = idJson(agent.id);
-  applyStatus(t->second, status);
+  for (auto& [fid, status] : checked) {
+    std::string tid = idValue(status, "task_id");
+    auto t = tasks_.find(fid + "/" + tid);
+    if (t == tasks_.end()) {
+      // Not ours (any more): forward it so the framework can acknowledge, and it stops being resent.
+      logger().debug("update {} for unknown task '{}/{}' from agent '{}'", status["state"].get<std::string>(), fid, tid, agent.id);
+      sendUpdateToFramework(fid, status);
+      continue;
+    }
+    status["agent_id"] = idJson(agent.id);
+    applyStatus(t->second, status);
+  }
   return success();
 }
 

@@ -31,6 +31,13 @@ class FakeMaster {
     router_.routeAsync("POST", "/api/v1/agents", [this](http::Request& req, http::Responder responder) {
       Json body = Json::parse(req.body);
       std::lock_guard lock(mu_);
+      if (body.contains("updates")) {
+        // A batch of updates is recorded as one UPDATE call per update.
+        for (const auto& u : body["updates"]) {
+          calls_.push_back({{{"type", "UPDATE"}, {"agent_id", body["agent_id"]}, {"update", u}}, req.header("Mesos-Stream-Id")});
+        }
+        return responder.send(http::Response{202, {}, ""});
+      }
       calls_.push_back({body, req.header("Mesos-Stream-Id")});
       if (body["type"] != "SUBSCRIBE") return responder.send(http::Response{202, {}, ""});
       if (refuse) return responder.send(http::Response::error(403, "Agent 'agent-1' was removed (GONE)"));
