@@ -43,6 +43,7 @@ struct MasterLink::Channel : std::enable_shared_from_this<Channel> {
   MasterLink* link = nullptr;
   // Closes the stream in flight when the link stops, so its thread can be joined at once.
   std::shared_ptr<http::CancelToken> cancel = std::make_shared<http::CancelToken>();
+  std::shared_ptr<http::CancelToken> callCancel = std::make_shared<http::CancelToken>();  // one exchange per token
   // Calls wait here for the link's own caller thread, in order: they never queue behind the
   // loop's blocking pool (busy starting executors when many tasks arrive at once).
   std::condition_variable callsReady;
@@ -80,6 +81,7 @@ void MasterLink::stop() {
   }
   connected_ = false;
   channel_->cancel->cancel();
+  channel_->callCancel->cancel();
   channel_->callsReady.notify_all();
   if (thread_.joinable()) thread_.join();
   if (callThread_.joinable()) callThread_.join();
@@ -178,7 +180,7 @@ void MasterLink::call(const Json& call, std::function<void(Result<int>)> done) {
   if (!streamId_.empty()) request.headers["Mesos-Stream-Id"] = streamId_;
   request.body = call.dump();
   request.timeout = kCallTimeout;
-  request.cancel = channel_->cancel;
+  request.cancel = channel_->callCancel;
   auto job = [channel = channel_, request, done = std::move(done), type = call.value("type", std::string())] {
     auto result = std::make_shared<Result<http::ClientResponse>>(http::fetch(request));
     channel->post([result, done, type](MasterLink&) {
