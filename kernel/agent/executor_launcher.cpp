@@ -1,28 +1,19 @@
-// The launcher that runs each task under a `dcos executor` (kernel/executor/executor.hpp). The
-// executors' channels are served by one I/O thread (epoll) that posts their messages to the
-// loop; everything else happens on the loop thread, blocking steps on the loop's pool.
+// The launcher that runs each task under a `dcos executor` (kernel/executor/executor.hpp): starts
+// executors on the loop's blocking pool, talks to them over their channels, and turns their
+// events into the launcher callbacks. Loop thread, except where noted.
 #include "common/log.hpp"
 #include "kernel/agent/cgroups.hpp"
+#include "kernel/agent/executor_support.hpp"
 #include "kernel/agent/launcher.hpp"
 #include "kernel/executor/channel.hpp"
-#include "kernel/executor/executor.hpp"
 
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <condition_variable>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <mutex>
-#include <thread>
 
 namespace dcos::kernel {
 namespace {
@@ -35,96 +26,66 @@ std::string selfBinary() {
   return ec ? "/proc/self/exe" : p.string();
 }
 
-// "pid start_time" files of a run directory (not fsync'd: they only matter while the machine
-// runs, and nothing of a run survives a reboot).
-std::pair<int, unsigned long long> readPidFile(const std::string& path) {
-  std::ifstream in(path);
-  int pid = 0;
-  unsigned long long start = 0;
-  in >> pid >> start;
-  return {pid, start};
-}
-
-// Kills a process group if its leader is still the process that was recorded.
-void killGroupIfSame(const std::pair<int, unsigned long long>& recorded) {
-  if (recorded.first > 0 && recorded.second != 0 && processStartTime(recorded.first) == recorded.second) {
-    ::kill(-recorded.first, SIGKILL);
-  }
-}
-
-// One executor's channel; its descriptor is closed by the I/O thread only.
-struct Channel {
-  std::string id;
-  int fd = -1;
-  LineReader reader;
-};
-
 struct Container {
   std::string id, runDir;
   TaskLauncher::Callbacks callbacks;
-  std::shared_ptr<Channel> channel;
+  bool attached = false;
   int executorPid = 0;
   bool ours = false;  // a child of this agent process (only those can be reaped)
-  bool startReported = false, ended = false, recovered = false;
+  bool startReported = false, ended = false;
   std::optional<Duration> pendingKill;
 };
+
+std::string describeExit(int status) {
+  if (status < 0) return "terminated";
+  if (WIFSIGNALED(status)) return "terminated by signal " + signalName(WTERMSIG(status));
+  return "exited with status " + std::to_string(WEXITSTATUS(status));
+}
 
 class Impl : public std::enable_shared_from_this<Impl> {
  public:
   Impl(EventLoop& loop, ExecutorLauncherOptions options, std::shared_ptr<Cgroups> cgroups)
       : loop_(loop), options_(std::move(options)), cgroups_(std::move(cgroups)) {
     if (options_.executorBinary.empty()) options_.executorBinary = selfBinary();
-    epollFd_ = ::epoll_create1(EPOLL_CLOEXEC);
-    wakeFd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.fd = wakeFd_;
-    ::epoll_ctl(epollFd_, EPOLL_CTL_ADD, wakeFd_, &ev);
-  }
-  ~Impl() {
-    ::close(epollFd_);
-    ::close(wakeFd_);
   }
 
-  void startIo() {
-    io_ = std::thread([self = shared_from_this()] { self->ioLoop(); });
+  // After construction (the handlers need a weak pointer to this).
+  void open() {
+    std::weak_ptr<Impl> weak = weak_from_this();
+    channels_ = std::make_unique<ExecutorChannels>(
+        loop_, ExecutorChannels::Handlers{[weak](const std::string& id, std::vector<Json> messages) {
+                                            if (auto self = weak.lock()) self->received(id, messages);
+                                          },
+                                          [weak](const std::string& id) {
+                                            if (auto self = weak.lock()) self->disconnected(id);
+                                          }});
   }
-
-  // --- loop thread ---
 
   void launch(const LaunchSpec& spec, TaskLauncher::Callbacks callbacks) {
-    Container& c = containers_[spec.containerId];
-    c.id = spec.containerId;
-    c.runDir = options_.runsDir + "/" + spec.containerId;
-    c.callbacks = std::move(callbacks);
-    struct Spawned {
-      Result<int> pid = Error(ErrorCode::kInternal, "not started");
-      int fd = -1;
-    };
-    auto out = std::make_shared<Spawned>();
-    std::weak_ptr<Impl> weak = weak_from_this();
-    loop_.runBlocking([self = shared_from_this(), spec, runDir = c.runDir, out] { out->pid = self->spawn(spec, runDir, out->fd); },
-                      [weak, id = spec.containerId, out] {
-                        auto self = weak.lock();
-                        if (!self || self->closed()) {
-                          if (out->fd >= 0) ::close(out->fd);
-                          return;
-                        }
-                        self->spawned(id, out->pid, out->fd);
-                      });
+    Container& c = add(spec.containerId, std::move(callbacks));
+    auto started = std::make_shared<Result<StartedExecutor>>(Error(ErrorCode::kInternal, "not started"));
+    loop_.runBlocking(
+        [spec, runDir = c.runDir, binary = options_.executorBinary, timeout = options_.recoveryTimeout,
+         cgroups = cgroups_, started] { *started = startExecutor(spec, runDir, binary, timeout, cgroups.get()); },
+        [weak = weak_from_this(), id = spec.containerId, started] {
+          auto self = weak.lock();
+          if (!self || self->closed_) {
+            if (*started) ::close((*started)->fd);
+            return;
+          }
+          self->spawned(id, *started);
+        });
   }
 
   void recover(const std::string& id, TaskLauncher::Callbacks callbacks) {
-    Container& c = containers_[id];
-    c.id = id;
-    c.runDir = options_.runsDir + "/" + id;
-    c.callbacks = std::move(callbacks);
-    c.startReported = c.recovered = true;
+    Container& c = add(id, std::move(callbacks));
+    c.startReported = true;
     c.executorPid = readPidFile(c.runDir + "/executor.pid").first;
     auto fd = connectUnix(executorSocketPath(c.runDir));
     if (!fd) {
       logger().warn("the executor of container '{}' is gone: {}", id, fd.error().message);
-      executorGone(id, "Executor (pid " + std::to_string(c.executorPid) + ") terminated while the agent was down");
+      std::string who = c.executorPid > 0 ? "Executor (pid " + std::to_string(c.executorPid) + ")" : "The executor";
+      executorGone(id, who + " terminated while the agent was down");
       return;
     }
     attach(c, *fd);
@@ -134,30 +95,26 @@ class Impl : public std::enable_shared_from_this<Impl> {
     auto it = containers_.find(id);
     if (it == containers_.end() || it->second.ended) return;
     Container& c = it->second;
-    if (!c.channel) {
+    if (!c.attached) {
       c.pendingKill = std::min(c.pendingKill.value_or(grace), grace);
       return;
     }
-    send(c, {{"type", "KILL"}, {"grace_ns", std::max<long long>(0, std::chrono::nanoseconds(grace).count())}});
+    channels_->send(id, {{"type", "KILL"}, {"grace_ns", std::max<long long>(0, std::chrono::nanoseconds(grace).count())}});
   }
 
-  // Off the loop (it has stopped): kills every executor's task, waits for them to end, or lets
-  // go of them when `killTasks` is false.
+  // Off the loop (it has stopped): with `killTasks`, kills every task and waits for its executor
+  // to end (it cannot report to a stopped agent); without, lets go of them.
   void close(bool killTasks, Duration grace) {
+    if (closed_) return;
+    closed_ = true;
     std::vector<Container> all;
-    {
-      std::lock_guard lock(mu_);
-      if (closed_) return;
-      closed_ = true;
-    }
     for (auto& [id, c] : containers_) all.push_back(c);
     containers_.clear();
     if (killTasks) {
-      for (auto& c : all) {
-        if (c.channel && !c.ended) send(c, {{"type", "KILL"}, {"grace_ns", std::chrono::nanoseconds(grace).count()}});
-      }
       if (!all.empty()) logger().info("stopping {} task(s)", all.size());
-      // Each executor exits once its task has (it cannot report to a stopped agent).
+      for (auto& c : all) {
+        if (c.attached && !c.ended) channels_->send(c.id, {{"type", "KILL"}, {"grace_ns", std::chrono::nanoseconds(grace).count()}});
+      }
       auto deadline = std::chrono::steady_clock::now() + grace + std::chrono::seconds(2);
       for (auto& c : all) {
         while (c.executorPid > 0 && processStartTime(c.executorPid) != 0 && std::chrono::steady_clock::now() < deadline) {
@@ -170,118 +127,43 @@ class Impl : public std::enable_shared_from_this<Impl> {
         if (cgroups_) cgroups_->destroy(c.id);
       }
     }
-    ::eventfd_write(wakeFd_, 1);
-    if (io_.joinable()) io_.join();
+    if (channels_) channels_->close();
   }
 
   Json statistics(const std::string& id) const { return cgroups_ ? cgroups_->statistics(id) : Json(); }
   const std::shared_ptr<Cgroups>& cgroups() const { return cgroups_; }
 
  private:
-  bool closed() {
-    std::lock_guard lock(mu_);
-    return closed_;
+  Container& add(const std::string& id, TaskLauncher::Callbacks callbacks) {
+    Container& c = containers_[id];
+    c.id = id;
+    c.runDir = options_.runsDir + "/" + id;
+    c.callbacks = std::move(callbacks);
+    return c;
   }
 
-  // Blocking pool: sandbox, run directory, cgroups, then the executor itself; returns its pid and
-  // the agent's end of the channel in `fd`.
-  Result<int> spawn(const LaunchSpec& spec, const std::string& runDir, int& fd) {
-    std::error_code ec;
-    std::filesystem::create_directories(spec.sandbox, ec);
-    if (!ec) std::filesystem::create_directories(runDir, ec);
-    if (ec) return Error(ErrorCode::kIo, "cannot create the sandbox '" + spec.sandbox + "': " + ec.message());
-    ExecutorLaunch launch;
-    launch.containerId = spec.containerId;
-    launch.sandbox = spec.sandbox;
-    launch.program = spec.program;
-    launch.argv = spec.argv;
-    launch.environment = spec.environment;
-    launch.limits = spec.limits;
-    launch.healthCheck = spec.healthCheck;
-    launch.recoveryTimeoutNs = std::chrono::nanoseconds(options_.recoveryTimeout).count();
-    {
-      std::ofstream f(launchFilePath(runDir));
-      f << launch.toJson().dump();
-      if (!f.flush()) return Error(ErrorCode::kIo, "cannot write " + launchFilePath(runDir));
-    }
-    auto listenFd = listenUnix(executorSocketPath(runDir));
-    if (!listenFd) return listenFd.error();
-    SpawnSpec s;
-    s.program = options_.executorBinary;
-    s.argv = {options_.executorBinary, "executor", "--run_dir=" + runDir, "--listen_fd=3"};
-    s.environment = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
-    s.workDir = spec.sandbox;
-    s.newSession = true;
-    s.passFds = {{*listenFd, 3}};
-    int out = ::open((spec.sandbox + "/stdout").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    int err = ::open((spec.sandbox + "/stderr").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    s.stdoutFd = out;
-    s.stderrFd = err;
-    Result<int> pid = Error(ErrorCode::kIo, "cannot open the sandbox's stdout/stderr files: " + std::string(std::strerror(errno)));
-    if (out >= 0 && err >= 0) {
-      if (cgroups_) {
-        auto procs = cgroups_->create(spec.containerId, {spec.cpus, spec.memBytes});
-        if (procs) {
-          s.cgroupProcs = *procs;
-        } else {
-          pid = Error(ErrorCode::kIo, "cannot create the container's cgroups: " + procs.error().message);
-        }
-      }
-      if (!cgroups_ || !s.cgroupProcs.empty()) pid = spawnProcess(s);
-    }
-    for (int f : {out, err}) {
-      if (f >= 0) ::close(f);
-    }
-    if (pid) {
-      std::ofstream(runDir + "/executor.pid") << *pid << " " << processStartTime(*pid) << "\n";
-      auto conn = connectUnix(executorSocketPath(runDir));  // the executor's backlog takes it at once
-      if (conn) {
-        fd = *conn;
-      } else {
-        ::kill(-*pid, SIGKILL);
-        ::waitpid(*pid, nullptr, 0);
-        pid = Error(ErrorCode::kIo, "cannot reach the executor: " + conn.error().message);
-      }
-    }
-    ::close(*listenFd);
-    if (!pid && cgroups_) cgroups_->destroy(spec.containerId);
-    return pid;
-  }
-
-  void spawned(const std::string& id, const Result<int>& pid, int fd) {
+  void spawned(const std::string& id, const Result<StartedExecutor>& started) {
     auto it = containers_.find(id);
     if (it == containers_.end()) {
-      if (fd >= 0) ::close(fd);
+      if (started) ::close(started->fd);
       return;
     }
     Container& c = it->second;
-    if (!pid) {
-      auto started = c.callbacks.started;
+    if (!started) {
+      auto report = c.callbacks.started;
       containers_.erase(it);
-      started(pid.error());
+      report(started.error());
       return;
     }
-    c.executorPid = *pid;
+    c.executorPid = started->pid;
     c.ours = true;
-    attach(c, fd);
+    attach(c, started->fd);
     if (c.pendingKill) kill(id, *c.pendingKill);
   }
 
   void attach(Container& c, int fd) {
-    c.channel = std::make_shared<Channel>();
-    c.channel->id = c.id;
-    c.channel->fd = fd;
-    std::lock_guard lock(mu_);
-    channels_[fd] = c.channel;
-    epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLRDHUP;
-    ev.data.fd = fd;
-    ::epoll_ctl(epollFd_, EPOLL_CTL_ADD, fd, &ev);
-  }
-
-  void send(Container& c, const Json& message) {
-    std::lock_guard lock(mu_);
-    if (c.channel && c.channel->fd >= 0) writeLine(c.channel->fd, message);  // a broken channel shows as EOF
+    c.attached = true;
+    channels_->add(c.id, fd);
   }
 
   void received(const std::string& id, const std::vector<Json>& messages) {
@@ -292,8 +174,8 @@ class Impl : public std::enable_shared_from_this<Impl> {
     }
   }
 
-  // An executor's event; acknowledged after the callbacks ran (the agent checkpoints what they
-  // tell it on the loop before the acknowledgement leaves, see Agent::persist).
+  // An executor's event. The acknowledgement is posted after the callbacks ran: the agent's
+  // checkpoint commit, posted by them, runs first (Agent::persistSoon).
   void event(Container& c, const Json& e, long long seq) {
     std::string kind = e.value("kind", "");
     std::string id = c.id;
@@ -314,20 +196,21 @@ class Impl : public std::enable_shared_from_this<Impl> {
       t.message = e.value("message", "");
       t.killed = e.value("killed", false);
       t.unhealthy = e.value("unhealthy", false);
-      if (cgroups_) {
-        if (auto limit = cgroups_->memoryLimitation(id)) {
-          t.message = *limit;
-          t.reason = "REASON_CONTAINER_LIMITATION_MEMORY";
-        }
-      }
+      addLimitation(id, t);
       cb.terminated(t);
     }
     loop_.post([weak = weak_from_this(), id, seq] {
-      auto self = weak.lock();
-      if (!self) return;
-      auto it = self->containers_.find(id);
-      if (it != self->containers_.end()) self->send(it->second, {{"type", "ACK"}, {"seq", seq}});
+      if (auto self = weak.lock(); self && !self->closed_) self->channels_->send(id, {{"type", "ACK"}, {"seq", seq}});
     });
+  }
+
+  // When the memory limit ended the container, that is the reason, whatever the exit looked like.
+  void addLimitation(const std::string& id, TaskTermination& t) {
+    if (!cgroups_) return;
+    if (auto limit = cgroups_->memoryLimitation(id)) {
+      t.message = *limit;
+      t.reason = "REASON_CONTAINER_LIMITATION_MEMORY";
+    }
   }
 
   // The channel closed: the executor exited (after its last acknowledged event) or died.
@@ -335,38 +218,29 @@ class Impl : public std::enable_shared_from_this<Impl> {
     auto it = containers_.find(id);
     if (it == containers_.end()) return;
     Container& c = it->second;
-    int pid = c.ours ? c.executorPid : 0;
-    if (c.ended) {
-      containers_.erase(it);
-      loop_.runBlocking([self = shared_from_this(), id, pid] { self->reapAndClean(id, pid, nullptr); });
-      return;
-    }
+    int reapPid = c.ours ? c.executorPid : 0;
     auto status = std::make_shared<int>(-1);
-    std::weak_ptr<Impl> weak = weak_from_this();
-    loop_.runBlocking([self = shared_from_this(), id, pid, status] { self->reapAndClean(id, pid, status.get()); },
-                      [weak, id, status, pid = c.executorPid] {
-                        auto self = weak.lock();
-                        if (!self || self->closed()) return;
-                        std::string how = *status < 0 ? "terminated"
-                                          : WIFSIGNALED(*status)
-                                              ? "terminated by signal " + signalName(WTERMSIG(*status))
-                                              : "exited with status " + std::to_string(WEXITSTATUS(*status));
-                        self->executorGone(id, "Executor (pid " + std::to_string(pid) + ") " + how + " before its task ended");
-                      });
+    bool ended = c.ended;
+    loop_.runBlocking(
+        [reapPid, status] {
+          if (reapPid <= 0) return;
+          while (::waitpid(reapPid, status.get(), 0) < 0 && errno == EINTR) {
+          }
+        },
+        [weak = weak_from_this(), id, status, ended, pid = c.executorPid] {
+          auto self = weak.lock();
+          if (!self || self->closed_) return;
+          if (ended) {
+            self->containers_.erase(id);
+            if (self->cgroups_) self->loop_.runBlocking([cg = self->cgroups_, id] { cg->destroy(id); });
+            return;
+          }
+          self->executorGone(id, "Executor (pid " + std::to_string(pid) + ") " + describeExit(*status) + " before its task ended");
+        });
   }
 
-  // Blocking: reaps the executor if it is ours and removes what is left of the container.
-  void reapAndClean(const std::string& id, int pid, int* status) {
-    int st = 0;
-    if (pid > 0) {
-      while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-      }
-      if (status) *status = st;
-    }
-    if (status) killGroupIfSame(readPidFile(options_.runsDir + "/" + id + "/task.pid"));
-    if (cgroups_ && !status) cgroups_->destroy(id);
-  }
-
+  // The executor is gone without reporting its task's end: what it left is killed, and the task
+  // failed (or never started).
   void executorGone(const std::string& id, const std::string& message) {
     auto it = containers_.find(id);
     if (it == containers_.end()) return;
@@ -379,13 +253,8 @@ class Impl : public std::enable_shared_from_this<Impl> {
     t.code = SIGKILL;
     t.message = message;
     t.reason = "REASON_EXECUTOR_TERMINATED";
-    if (cgroups_) {
-      if (auto limit = cgroups_->memoryLimitation(id)) {
-        t.message = *limit;
-        t.reason = "REASON_CONTAINER_LIMITATION_MEMORY";
-      }
-      loop_.runBlocking([cg = cgroups_, id] { cg->destroy(id); });
-    }
+    addLimitation(id, t);
+    if (cgroups_) loop_.runBlocking([cg = cgroups_, id] { cg->destroy(id); });
     if (!started) {
       cb.started(Error(ErrorCode::kIo, message));
       return;
@@ -393,79 +262,11 @@ class Impl : public std::enable_shared_from_this<Impl> {
     cb.terminated(t);
   }
 
-  // --- the I/O thread ---
-
-  void ioLoop() {
-    epoll_event events[64];
-    for (;;) {
-      int n = ::epoll_wait(epollFd_, events, 64, -1);
-      if (n < 0 && errno != EINTR) return;
-      for (int i = 0; i < n; ++i) {
-        if (events[i].data.fd == wakeFd_) {
-          closeAll();
-          return;
-        }
-        readable(events[i].data.fd);
-      }
-    }
-  }
-
-  void readable(int fd) {
-    std::shared_ptr<Channel> ch;
-    {
-      std::lock_guard lock(mu_);
-      auto it = channels_.find(fd);
-      if (it == channels_.end()) return;
-      ch = it->second;
-    }
-    char buf[8192];
-    ssize_t n;
-    do {
-      n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-    Result<std::vector<Json>> messages = std::vector<Json>{};
-    if (n > 0) messages = ch->reader.feed(buf, static_cast<size_t>(n));
-    bool eof = n <= 0 || !messages;
-    if (!messages) logger().warn("closing the channel of container '{}': {}", ch->id, messages.error().message);
-    std::lock_guard lock(mu_);
-    if (eof) {
-      ::epoll_ctl(epollFd_, EPOLL_CTL_DEL, fd, nullptr);
-      ::close(fd);
-      ch->fd = -1;
-      channels_.erase(fd);
-    }
-    if (closed_) return;  // nothing reaches the loop after close()
-    std::weak_ptr<Impl> weak = weak_from_this();
-    if (messages && !messages->empty()) {
-      loop_.post([weak, id = ch->id, m = std::move(*messages)] {
-        if (auto self = weak.lock()) self->received(id, m);
-      });
-    }
-    if (eof) {
-      loop_.post([weak, id = ch->id] {
-        if (auto self = weak.lock()) self->disconnected(id);
-      });
-    }
-  }
-
-  void closeAll() {
-    std::lock_guard lock(mu_);
-    for (auto& [fd, ch] : channels_) {
-      ::close(fd);
-      ch->fd = -1;
-    }
-    channels_.clear();
-  }
-
   EventLoop& loop_;
   ExecutorLauncherOptions options_;
   std::shared_ptr<Cgroups> cgroups_;
-  std::map<std::string, Container> containers_;  // loop thread
-  std::thread io_;
-  int epollFd_ = -1, wakeFd_ = -1;
-  std::mutex mu_;  // guards channels_, closed_ and every channel's fd
-  std::map<int, std::shared_ptr<Channel>> channels_;
+  std::unique_ptr<ExecutorChannels> channels_;
+  std::map<std::string, Container> containers_;
   bool closed_ = false;
 };
 
@@ -473,7 +274,7 @@ class ExecutorLauncher final : public TaskLauncher {
  public:
   ExecutorLauncher(EventLoop& loop, ExecutorLauncherOptions options, std::shared_ptr<Cgroups> cgroups, std::string why)
       : impl_(std::make_shared<Impl>(loop, std::move(options), std::move(cgroups))), whyNoCgroups_(std::move(why)) {
-    impl_->startIo();
+    impl_->open();
   }
   ~ExecutorLauncher() override { impl_->close(false, Duration::zero()); }
 

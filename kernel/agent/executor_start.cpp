@@ -1,0 +1,100 @@
+#include "kernel/agent/cgroups.hpp"
+#include "kernel/agent/executor_support.hpp"
+#include "kernel/executor/channel.hpp"
+#include "kernel/executor/executor.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+namespace dcos::kernel {
+
+std::pair<int, unsigned long long> readPidFile(const std::string& path) {
+  std::ifstream in(path);
+  int pid = 0;
+  unsigned long long start = 0;
+  in >> pid >> start;
+  return {pid, start};
+}
+
+void killGroupIfSame(const std::pair<int, unsigned long long>& recorded) {
+  if (recorded.first > 0 && recorded.second != 0 && processStartTime(recorded.first) == recorded.second) {
+    ::kill(-recorded.first, SIGKILL);
+  }
+}
+
+Result<StartedExecutor> startExecutor(const LaunchSpec& spec, const std::string& runDir, const std::string& binary,
+                                    Duration recoveryTimeout, Cgroups* cgroups) {
+  std::error_code ec;
+  std::filesystem::create_directories(spec.sandbox, ec);
+  if (!ec) std::filesystem::create_directories(runDir, ec);
+  if (ec) return Error(ErrorCode::kIo, "cannot create the sandbox '" + spec.sandbox + "': " + ec.message());
+  ExecutorLaunch launch;
+  launch.containerId = spec.containerId;
+  launch.sandbox = spec.sandbox;
+  launch.program = spec.program;
+  launch.argv = spec.argv;
+  launch.environment = spec.environment;
+  launch.limits = spec.limits;
+  launch.healthCheck = spec.healthCheck;
+  launch.recoveryTimeoutNs = std::chrono::nanoseconds(recoveryTimeout).count();
+  {
+    std::ofstream f(launchFilePath(runDir));
+    f << launch.toJson().dump();
+    if (!f.flush()) return Error(ErrorCode::kIo, "cannot write " + launchFilePath(runDir));
+  }
+  auto listenFd = listenUnix(executorSocketPath(runDir));
+  if (!listenFd) return listenFd.error();
+  SpawnSpec s;
+  s.program = binary;
+  s.argv = {binary, "executor", "--run_dir=" + runDir, "--listen_fd=3"};
+  s.environment = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
+  s.workDir = spec.sandbox;
+  s.newSession = true;
+  s.passFds = {{*listenFd, 3}};
+  int out = ::open((spec.sandbox + "/stdout").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int err = ::open((spec.sandbox + "/stderr").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  s.stdoutFd = out;
+  s.stderrFd = err;
+  Result<int> pid = Error(ErrorCode::kIo, "cannot open the sandbox's stdout/stderr files: " + std::string(std::strerror(errno)));
+  if (out >= 0 && err >= 0) {
+    if (cgroups) {
+      auto procs = cgroups->create(spec.containerId, {spec.cpus, spec.memBytes});
+      if (procs) {
+        s.cgroupProcs = *procs;
+      } else {
+        pid = Error(ErrorCode::kIo, "cannot create the container's cgroups: " + procs.error().message);
+      }
+    }
+    if (!cgroups || !s.cgroupProcs.empty()) pid = spawnProcess(s);
+  }
+  for (int f : {out, err}) {
+    if (f >= 0) ::close(f);
+  }
+  int fd = -1;
+  if (pid) {
+    std::ofstream(runDir + "/executor.pid") << *pid << " " << processStartTime(*pid) << "\n";
+    auto conn = connectUnix(executorSocketPath(runDir));  // the executor's backlog takes it at once
+    if (conn) {
+      fd = *conn;
+    } else {
+      ::kill(-*pid, SIGKILL);
+      ::waitpid(*pid, nullptr, 0);
+      pid = Error(ErrorCode::kIo, "cannot reach the executor: " + conn.error().message);
+    }
+  }
+  ::close(*listenFd);
+  if (!pid) {
+    if (cgroups) cgroups->destroy(spec.containerId);
+    return pid.error();
+  }
+  return StartedExecutor{*pid, fd};
+}
+
+}  // namespace dcos::kernel
