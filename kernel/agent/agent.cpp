@@ -213,7 +213,7 @@ void Agent::dispatch(const std::string& type, const Json& event) {
     Json run = section("run_task");
     runTask(run.value("framework_id", Json()), run.value("framework_info", Json()), run.value("task", Json()));
   } else if (type == "RUN_TASK_GROUP") {
-    rejectTaskGroup(section("run_task_group"));
+    runTaskGroup(section("run_task_group"));
   } else if (type == "KILL_TASK") {
     Json kill = section("kill_task");
     killTask(idValue(kill, "framework_id"), idValue(kill, "task_id"), kill.value("kill_policy", Json()));

@@ -149,7 +149,9 @@ class Agent {
 
   // Tasks and updates (agent_tasks.cpp).
   void runTask(const Json& frameworkId, const Json& frameworkInfo, const Json& task);
-  void rejectTaskGroup(const Json& runTaskGroup);
+  void runTaskGroup(const Json& runTaskGroup);
+  static std::string groupOf(const Task& t);  // "<framework>/<executor id>" of a task group's member, or ""
+  void killGroupMembers(const Task& t, const std::string& why);
   void killTask(const std::string& frameworkId, const std::string& taskId, const Json& killPolicy);
   void shutdownFramework(const std::string& frameworkId);
   void finishFrameworkShutdown(std::string frameworkId);

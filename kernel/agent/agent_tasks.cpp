@@ -67,16 +67,36 @@ void Agent::launch(const std::string& key, const LaunchSpec& spec) {
   launcher_->launch(spec, callbacksFor(key, t.containerId));
 }
 
-void Agent::rejectTaskGroup(const Json& run) {
-  std::string frameworkId = idValue(run, "framework_id");
-  auto tasks = run.value("/task_group/tasks"_json_pointer, Json::array());
-  for (const auto& task : tasks) {
-    std::string taskId = idValue(task, "task_id");
-    if (frameworkId.empty() || taskId.empty()) continue;
-    logger().warn("cannot run task '{}' of framework '{}': task groups are not supported yet", taskId, frameworkId);
-    queueUpdate(frameworkId, taskId,
-                newStatus(taskId, "TASK_FAILED", "Task groups need executors, which this agent does not support yet",
-                          "REASON_CONTAINER_LAUNCH_FAILED"));
+// A task group (Mesos' LAUNCH_GROUP with the DEFAULT executor): each task runs under an executor
+// of its own, bound to the others: when one fails or is killed, the others are killed too.
+void Agent::runTaskGroup(const Json& run) {
+  Json executor = run.value("executor", Json::object());
+  if (!executor.contains("type")) executor["type"] = "DEFAULT";
+  for (Json task : run.value("/task_group/tasks"_json_pointer, Json::array())) {
+    task["executor"] = executor;
+    runTask(run.value("framework_id", Json()), run.value("framework_info", Json()), task);
+  }
+}
+
+std::string Agent::groupOf(const Task& t) {
+  const Json executor = t.task.value("executor", Json());
+  if (!executor.is_object() || executor.value("type", "") != "DEFAULT") return "";
+  std::string id = idValue(executor, "executor_id");
+  return id.empty() ? "" : t.frameworkId + "/" + id;
+}
+
+void Agent::killGroupMembers(const Task& t, const std::string& why) {
+  std::string group = groupOf(t);
+  if (group.empty()) return;
+  std::vector<std::pair<std::string, std::string>> members;
+  for (const auto& [key, other] : tasks_) {
+    if (other.taskId != t.taskId && !other.terminal && !other.killRequested && groupOf(other) == group) {
+      members.emplace_back(other.frameworkId, other.taskId);
+    }
+  }
+  for (const auto& [fid, tid] : members) {
+    logger().info("killing task '{}' of framework '{}': {}", tid, fid, why);
+    killTask(fid, tid, Json());
   }
 }
 
@@ -144,6 +164,7 @@ void Agent::killTask(const std::string& frameworkId, const std::string& taskId, 
   Task& t = it->second;
   if (t.terminal) return;
   t.killRequested = true;
+  killGroupMembers(t, "a task of its group '" + taskId + "' is being killed");
   t.grace = gracePeriod(killPolicy, t.grace);
   logger().info("killing task '{}' of framework '{}' (grace period {} ms)", taskId, frameworkId,
                 std::chrono::duration_cast<std::chrono::milliseconds>(t.grace).count());
@@ -207,6 +228,7 @@ void Agent::sendStatus(Task& t, const std::string& state, const std::string& mes
   if (t.terminal) finishedSandboxes_.emplace(t.sandbox, clock_.now());
   queueUpdate(t.frameworkId, t.taskId, std::move(status));
   checkpoint(t);
+  if (t.terminal && state != "TASK_FINISHED") killGroupMembers(t, "a task of its group '" + t.taskId + "' ended " + state);
 }
 
 void Agent::queueUpdate(const std::string& frameworkId, const std::string& taskId, Json status) {

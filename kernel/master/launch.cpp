@@ -35,6 +35,15 @@ std::string taskProblem(const Json& task) {
   return "";
 }
 
+// What makes a LAUNCH_GROUP's executor unusable. "" when fine.
+std::string executorProblem(const Json& executor) {
+  if (!executor.is_object()) return "the group's executor must be an object";
+  if (idValue(executor, "executor_id").empty()) return "the group's executor needs an executor_id";
+  std::string type = executor.value("type", "DEFAULT");
+  if (type != "DEFAULT") return "a task group needs an executor of type DEFAULT, not " + type;
+  return "";
+}
+
 }  // namespace
 
 void Master::accept(FrameworkRecord& fw, const Json& accept) {
@@ -62,10 +71,11 @@ void Master::accept(FrameworkRecord& fw, const Json& accept) {
   // The offers are consumed either way: an accept ends them.
   for (const auto& id : used) removeOffer(id);
 
-  // Collect tasks from LAUNCH and LAUNCH_GROUP operations.
+  // Collect the launches: each task of a LAUNCH alone, each LAUNCH_GROUP as one unit that is
+  // launched whole or not at all.
   struct Launch {
-    Json task;
-    Json group;  // non-null for LAUNCH_GROUP members: the operation's executor
+    std::vector<Json> tasks;
+    Json executor;  // LAUNCH_GROUP: the group's executor; null for a LAUNCH task
   };
   std::vector<Launch> launches;
   const Json ops = accept.value("operations", Json::array());
@@ -73,13 +83,12 @@ void Master::accept(FrameworkRecord& fw, const Json& accept) {
     const Json& op = ops[i];
     std::string type = op.is_object() ? op.value("type", "") : "";
     if (type == "LAUNCH" && op.contains("launch")) {
-      for (const auto& t : op["launch"].value("task_infos", Json::array())) launches.push_back({t, Json()});
+      for (const auto& t : op["launch"].value("task_infos", Json::array())) launches.push_back({{t}, Json()});
     } else if (type == "LAUNCH_GROUP" && op.contains("launch_group")) {
       const Json& lg = op["launch_group"];
-      Json executor = lg.value("executor", Json::object());
-      for (const auto& t : lg.value("task_group", Json::object()).value("tasks", Json::array())) {
-        launches.push_back({t, executor});
-      }
+      Launch group{{}, lg.value("executor", Json::object())};
+      for (const auto& t : lg.value("task_group", Json::object()).value("tasks", Json::array())) group.tasks.push_back(t);
+      if (!group.tasks.empty()) launches.push_back(std::move(group));
     } else {
       logger().warn("framework '{}' sent an unsupported {} operation; it is ignored", fw.id, type.empty() ? "untyped" : type);
     }
@@ -92,57 +101,89 @@ void Master::accept(FrameworkRecord& fw, const Json& accept) {
   Resources remaining = offered;
   std::set<std::string> seen;
   for (auto& l : launches) {
-    TaskRecord probe;
-    probe.frameworkId = fw.id;
-    probe.taskId = idValue(l.task, "task_id");
-    probe.agentId = agentId;
+    bool isGroup = !l.executor.is_null();
+    std::vector<TaskRecord> probes(l.tasks.size());
+    for (size_t i = 0; i < l.tasks.size(); ++i) {
+      probes[i].frameworkId = fw.id;
+      probes[i].taskId = idValue(l.tasks[i], "task_id");
+      probes[i].agentId = agentId;
+    }
     if (!invalidReason.empty()) {
-      sendUpdateToFramework(fw.id, masterStatus(probe, fw.partitionAware() ? "TASK_DROPPED" : "TASK_LOST",
-                                                "REASON_INVALID_OFFERS", invalidReason));
+      for (const auto& probe : probes) {
+        sendUpdateToFramework(fw.id, masterStatus(probe, fw.partitionAware() ? "TASK_DROPPED" : "TASK_LOST",
+                                                  "REASON_INVALID_OFFERS", invalidReason));
+      }
       continue;
     }
-    std::string problem;
-    if (auto v = validateClientId(probe.taskId, "/task_id"); !v) problem = "Invalid task id: " + v.error().message;
-    if (problem.empty()) problem = taskProblem(l.task);
-    if (problem.empty() && (tasks_.count(probe.key()) || seen.count(probe.taskId))) {
-      problem = "Task id '" + probe.taskId + "' is already in use";
-    }
-    if (problem.empty() && !idValue(l.task, "agent_id").empty() && idValue(l.task, "agent_id") != agentId) {
-      problem = "Task's agent_id does not match the offer's agent";
-    }
-    Resources taskResources;
-    if (problem.empty()) {
-      auto r = Resources::fromJson(l.task.value("resources", Json::array()), "/resources");
-      if (!r) {
-        problem = r.error().message;
-      } else if (r->empty()) {
-        problem = "Task uses no resources";
-      } else {
-        // Frameworks may echo resources with or without allocation_info; match them to the offer's role.
-        taskResources = r->unallocated().allocate(role);
-        if (!remaining.contains(taskResources)) {
-          problem = "Task uses more resources (" + taskResources.toString() + ") than remain in the offer (" +
-                    remaining.toString() + ")";
+    std::string groupProblem = isGroup ? executorProblem(l.executor) : "";
+    std::vector<std::string> problems(l.tasks.size());
+    std::vector<Resources> taskResources(l.tasks.size());
+    Resources left = remaining;
+    std::set<std::string> ids;
+    for (size_t i = 0; i < l.tasks.size(); ++i) {
+      const Json& task = l.tasks[i];
+      const std::string& id = probes[i].taskId;
+      std::string& problem = problems[i];
+      if (auto v = validateClientId(id, "/task_id"); !v) problem = "Invalid task id: " + v.error().message;
+      if (problem.empty()) problem = taskProblem(task);
+      if (problem.empty() && isGroup && task.contains("executor")) problem = "a task of a group must not name an executor";
+      if (problem.empty() && (tasks_.count(probes[i].key()) || seen.count(id) || ids.count(id))) {
+        problem = "Task id '" + id + "' is already in use";
+      }
+      if (problem.empty() && !idValue(task, "agent_id").empty() && idValue(task, "agent_id") != agentId) {
+        problem = "Task's agent_id does not match the offer's agent";
+      }
+      if (problem.empty()) {
+        auto r = Resources::fromJson(task.value("resources", Json::array()), "/resources");
+        if (!r) {
+          problem = r.error().message;
+        } else if (r->empty()) {
+          problem = "Task uses no resources";
+        } else {
+          // Frameworks may echo resources with or without allocation_info; match them to the offer's role.
+          taskResources[i] = r->unallocated().allocate(role);
+          if (!left.contains(taskResources[i])) {
+            problem = "Task uses more resources (" + taskResources[i].toString() + ") than remain in the offer (" +
+                      left.toString() + ")";
+          } else {
+            left -= taskResources[i];
+          }
         }
       }
+      ids.insert(id);
+      if (!problem.empty() && groupProblem.empty() && isGroup) groupProblem = "task '" + id + "': " + problem;
     }
-    if (!problem.empty()) {
-      sendUpdateToFramework(fw.id, masterStatus(probe, "TASK_ERROR", "REASON_TASK_INVALID", problem));
+    if (!groupProblem.empty() || (!isGroup && !problems[0].empty())) {
+      for (size_t i = 0; i < l.tasks.size(); ++i) {
+        std::string message = !problems[i].empty() ? problems[i] : "The task group is invalid: " + groupProblem;
+        sendUpdateToFramework(fw.id, masterStatus(probes[i], "TASK_ERROR", "REASON_TASK_INVALID", message));
+      }
       continue;
     }
-    remaining -= taskResources;
-    seen.insert(probe.taskId);
-    Json task = l.task;
-    task["agent_id"] = idJson(agentId);
-    task["resources"] = taskResources.toJson();
-    if (!l.group.is_null()) task["executor"] = l.group;
-    launchTask(fw, agentIt->second, role, std::move(task));
+    remaining = left;
+    Json group = Json::array();
+    for (size_t i = 0; i < l.tasks.size(); ++i) {
+      seen.insert(probes[i].taskId);
+      Json task = std::move(l.tasks[i]);
+      task["agent_id"] = idJson(agentId);
+      task["resources"] = taskResources[i].toJson();
+      if (isGroup) task["executor"] = l.executor;
+      if (launchTask(fw, agentIt->second, role, task, /*send=*/!isGroup)) group.push_back(std::move(task));
+    }
+    if (isGroup && !group.empty()) {
+      logger().info("launching a group of {} task(s) of framework '{}' on agent '{}'", group.size(), fw.id, agentId);
+      sendToAgent(agentIt->second, {{"type", "RUN_TASK_GROUP"},
+                                    {"run_task_group", {{"framework_id", idJson(fw.id)},
+                                                        {"framework_info", fw.info},
+                                                        {"executor", l.executor},
+                                                        {"task_group", {{"tasks", std::move(group)}}}}}});
+    }
   }
   if (!agentId.empty() && !remaining.empty()) allocator_.recoverResources(fw.id, agentId, remaining, refuseFilter(accept));
   requestAllocation();
 }
 
-void Master::launchTask(FrameworkRecord& fw, AgentRecord& agent, const std::string& role, Json task) {
+bool Master::launchTask(FrameworkRecord& fw, AgentRecord& agent, const std::string& role, Json task, bool send) {
   TaskRecord t;
   t.frameworkId = fw.id;
   t.taskId = idValue(task, "task_id");
@@ -158,14 +199,17 @@ void Master::launchTask(FrameworkRecord& fw, AgentRecord& agent, const std::stri
     allocator_.recoverResources(fw.id, agent.id, t.resources);
     sendUpdateToFramework(fw.id, masterStatus(t, "TASK_ERROR", "REASON_TASK_INVALID",
                                               "Master could not persist the task: " + r.error().message));
-    return;
+    return false;
   }
   fw.taskKeys.insert(t.key());
   agent.taskKeys.insert(t.key());
-  logger().info("launching task '{}' of framework '{}' on agent '{}'", t.taskId, fw.id, agent.id);
-  sendToAgent(agent, {{"type", "RUN_TASK"},
-                      {"run_task", {{"framework_id", idJson(fw.id)}, {"framework_info", fw.info}, {"task", t.task}}}});
+  if (send) {
+    logger().info("launching task '{}' of framework '{}' on agent '{}'", t.taskId, fw.id, agent.id);
+    sendToAgent(agent, {{"type", "RUN_TASK"},
+                        {"run_task", {{"framework_id", idJson(fw.id)}, {"framework_info", fw.info}, {"task", t.task}}}});
+  }
   publishTaskAdded(tasks_.emplace(t.key(), std::move(t)).first->second);
+  return true;
 }
 
 void Master::killTask(TaskRecord& task, const Json& killPolicy) {

@@ -116,7 +116,9 @@ class Master {
   void reconcile(FrameworkRecord& fw, const Json& reconcile);
 
   // Launching (launch.cpp)
-  void launchTask(FrameworkRecord& fw, AgentRecord& agent, const std::string& role, Json task);
+  // Records the task and, with `send`, sends it to its agent (a group's tasks go together in one
+  // RUN_TASK_GROUP). False when it could not be persisted (the framework got a TASK_ERROR).
+  bool launchTask(FrameworkRecord& fw, AgentRecord& agent, const std::string& role, Json task, bool send = true);
   void killTask(TaskRecord& task, const Json& killPolicy);
   void finishTask(TaskRecord& task);
 

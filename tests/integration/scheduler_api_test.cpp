@@ -226,3 +226,66 @@ TEST_CASE("LAUNCH_GROUP runs every task of the group, and TEARDOWN removes the f
   }, 15s));
   driver->stop();
 }
+
+namespace {
+
+json groupTask(const json& offer, const std::string& id, const std::string& command, double cpus = 0.2) {
+  return {{"name", id},
+          {"task_id", {{"value", id}}},
+          {"agent_id", offer["agent_id"]},
+          {"resources", json::array({{{"name", "cpus"}, {"type", "SCALAR"}, {"scalar", {{"value", cpus}}}}})},
+          {"command", {{"value", command}}}};
+}
+
+json launchGroup(const json& offer, const json& tasks, const std::string& frameworkId) {
+  json executor = {{"type", "DEFAULT"}, {"executor_id", {{"value", "ex-" + tasks[0]["task_id"]["value"].get<std::string>()}}},
+                   {"framework_id", {{"value", frameworkId}}}};
+  return {{"type", "ACCEPT"},
+          {"accept", {{"offer_ids", {offer["id"]}},
+                      {"filters", {{"refuse_seconds", 0}}},
+                      {"operations", {{{"type", "LAUNCH_GROUP"},
+                                       {"launch_group", {{"executor", executor}, {"task_group", {{"tasks", tasks}}}}}}}}}}};
+}
+
+}  // namespace
+
+TEST_CASE("a task group is launched whole or not at all, and one member failing or killed ends the group") {
+  OneAgentCluster c({"--allocation_interval=100ms"}, "cpus:2;mem:256", "groups");
+  auto& rec = c.rec;
+  auto& driver = c.driver;
+  auto latest = [&](const std::string& id) {
+    json last = json::object();
+    for (const auto& u : rec.updates()) {
+      if (u["task_id"]["value"] == id) last = u;
+    }
+    return last;
+  };
+  auto nextOffer = [&](size_t n) {
+    REQUIRE(waitFor([&] { return rec.ofType("OFFERS").size() >= n; }, 15s));
+    return rec.ofType("OFFERS")[n - 1]["offers"]["offers"][0];
+  };
+
+  // One task asks for more than the offer has: the whole group is refused, nothing runs.
+  json offer = nextOffer(1);
+  REQUIRE(driver->send(launchGroup(offer, {groupTask(offer, "ok-1", "sleep 300"), groupTask(offer, "huge", "sleep 300", 64)},
+                                   driver->frameworkId())).ok());
+  REQUIRE(waitFor([&] { return latest("ok-1").value("state", "") == "TASK_ERROR" && latest("huge").value("state", "") == "TASK_ERROR"; }, 10s));
+  CHECK(latest("ok-1")["message"].get<std::string>().find("task 'huge'") != std::string::npos);
+  CHECK(latest("huge")["message"].get<std::string>().find("more resources") != std::string::npos);
+
+  // A member that fails takes the others with it.
+  offer = nextOffer(2);
+  REQUIRE(driver->send(launchGroup(offer, {groupTask(offer, "long", "sleep 300"), groupTask(offer, "crash", "sleep 0.3; exit 3")},
+                                   driver->frameworkId())).ok());
+  REQUIRE(waitFor([&] { return latest("crash").value("state", "") == "TASK_FAILED"; }, 15s));
+  CHECK(waitFor([&] { return latest("long").value("state", "") == "TASK_KILLED"; }, 15s));
+
+  // Killing one member kills the group.
+  offer = nextOffer(3);
+  REQUIRE(driver->send(launchGroup(offer, {groupTask(offer, "a", "sleep 300"), groupTask(offer, "b", "sleep 300")},
+                                   driver->frameworkId())).ok());
+  REQUIRE(waitFor([&] { return latest("a").value("state", "") == "TASK_RUNNING" && latest("b").value("state", "") == "TASK_RUNNING"; }, 15s));
+  REQUIRE(driver->send({{"type", "KILL"}, {"kill", {{"task_id", {{"value", "a"}}}}}}).ok());
+  CHECK(waitFor([&] { return latest("a").value("state", "") == "TASK_KILLED" && latest("b").value("state", "") == "TASK_KILLED"; }, 15s));
+  driver->stop();
+}
