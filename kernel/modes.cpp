@@ -107,6 +107,8 @@ void addTaskRuntimeFlags(flags::FlagSet& f) {
   f.add({.name = "recover", .defaultValue = "reconnect", .help = "After a restart: 'reconnect' to the tasks of the "
          "last run (refused if the resources changed), or 'cleanup': kill them and register as a new agent",
          .choices = {"reconnect", "cleanup"}});
+  f.add({.name = "pid_namespace", .type = Type::kBool, .defaultValue = "false",
+         .help = "Run each task in its own PID namespace (namespaces/pid; needs root, else tasks run without)"});
   f.add({.name = "executor_recovery_timeout", .type = Type::kDuration, .defaultValue = "15mins",
          .help = "How long an executor whose task ended waits for its agent to come back"});
 }
@@ -119,6 +121,7 @@ void applyTaskRuntimeFlags(const flags::FlagSet& f, AgentOptions& o) {
   o.diskWatchInterval = std::max<Duration>(f.getDuration("disk_watch_interval"), std::chrono::milliseconds(10));
   o.recoverCleanup = f.getString("recover") == "cleanup";
   o.executorRecoveryTimeout = f.getDuration("executor_recovery_timeout");
+  o.pidNamespace = f.getBool("pid_namespace");
 }
 
 void agentFlags(flags::FlagSet& f) {

@@ -75,7 +75,8 @@ Result<std::unique_ptr<Agent>> Agent::create(EventLoop& loop, AgentOptions optio
       logger().warn("isolation: posix/none, tasks run without cgroups: {}", why);
     }
     launcher = makeExecutorLauncher(
-        loop, {options.executorBinary, options.workDir + "/runs", options.executorRecoveryTimeout}, std::move(cgroups), why);
+        loop, {options.executorBinary, options.workDir + "/runs", options.executorRecoveryTimeout, options.pidNamespace},
+        std::move(cgroups), why);
   }
   return std::unique_ptr<Agent>(new Agent(loop, std::move(options), clock, std::move(launcher), std::move(*id),
                                           std::move(*checkpoint), std::move(*loaded)));

@@ -58,6 +58,7 @@ struct AgentOptions {
   // --recover=cleanup: when the checkpoint does not match (e.g. other resources), kill what the
   // last agent ran and register as a new agent instead of refusing to start.
   bool recoverCleanup = false;
+  bool pidNamespace = false;  // --pid_namespace: each task in its own PID namespace (namespaces/pid)
 };
 
 // The options `dcos agent` runs with: the resources detected on this machine (disk on the file

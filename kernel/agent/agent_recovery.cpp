@@ -102,10 +102,14 @@ void Agent::recover() {
   }
   for (const auto& key : done) retire(key);
   // Reattaching may report a dead executor at once, which may retire the task: keys, not iterators.
+  std::set<std::string> known;
   for (const auto& key : live) {
     auto it = tasks_.find(key);
-    if (it != tasks_.end()) launcher_->recover(it->second.containerId, callbacksFor(key, it->second.containerId));
+    if (it == tasks_.end()) continue;
+    known.insert(it->second.containerId);
+    launcher_->recover(it->second.containerId, callbacksFor(key, it->second.containerId));
   }
+  launcher_->removeOrphans(known);
   persistSoon();
 }
 

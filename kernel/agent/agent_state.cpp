@@ -64,7 +64,7 @@ Json Agent::stateJson() const {
   // What a task gets: its own process group, cgroups when the launcher found them usable.
   Json isolation = launcher_->isolation();
   isolation["process_group"] = true;
-  isolation["pid_namespace"] = false;
+  if (!isolation.contains("pid_namespace")) isolation["pid_namespace"] = false;
   isolation["cgroups"] = isolation.contains("cgroups_version");
   return {{"id", agentId_},
           {"hostname", options_.hostname},
@@ -78,7 +78,6 @@ Json Agent::stateJson() const {
           {"reserved_resources", reserved},
           {"resources_full", options_.resources.toJson()},
           {"attributes", attributesObject(options_.attributes)},
-          // What a task gets today; cgroups and pid namespaces arrive with the executors.
           {"isolation", isolation},
           {"frameworks", frameworkList},
           {"completed_tasks", Json(completedTasks_)},

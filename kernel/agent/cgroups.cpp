@@ -234,6 +234,20 @@ Json Cgroups::statistics(const std::string& id) const {
   return s;
 }
 
+std::vector<std::string> Cgroups::containers() const {
+  std::vector<std::string> ids;
+  for (const auto& root : distinctRoots()) {
+    std::error_code ec;
+    for (fs::directory_iterator it(root + "/dcos", ec), end; !ec && it != end; it.increment(ec)) {
+      std::string name = it->path().filename().string();
+      if (it->is_directory(ec) && name.rfind("probe-", 0) != 0) ids.push_back(name);
+    }
+  }
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
 std::string Cgroups::memoryDir(const std::string& id) const { return dir(memoryRoot(), id); }
 
 }  // namespace dcos::kernel

@@ -43,6 +43,9 @@ class Cgroups {
   void destroy(const std::string& id);
   // Mesos ResourceStatistics of a container (null when unknown).
   Json statistics(const std::string& id) const;
+  // The ids of the containers with a cgroup under `dcos` in any hierarchy, sorted: also those of
+  // another agent on this host or left behind by a killed one (detect()'s probes are not listed).
+  std::vector<std::string> containers() const;
   // The container's directory in the memory controller (for tests and logs).
   std::string memoryDir(const std::string& id) const;
 

@@ -36,6 +36,15 @@ struct Container {
   std::optional<Duration> pendingKill;
 };
 
+// Blocking: kills what is left of a container and removes its cgroups and run directory.
+void removeRun(const std::string& runDir, const std::string& id, Cgroups* cgroups) {
+  killGroupIfSame(readPidFile(runDir + "/task.pid"));
+  killGroupIfSame(readPidFile(runDir + "/executor.pid"));
+  if (cgroups) cgroups->destroy(id);
+  std::error_code ec;
+  std::filesystem::remove_all(runDir, ec);
+}
+
 std::string describeExit(int status) {
   if (status < 0) return "terminated";
   if (WIFSIGNALED(status)) return "terminated by signal " + signalName(WTERMSIG(status));
@@ -65,8 +74,9 @@ class Impl : public std::enable_shared_from_this<Impl> {
     Container& c = add(spec.containerId, std::move(callbacks));
     auto started = std::make_shared<Result<StartedExecutor>>(Error(ErrorCode::kInternal, "not started"));
     loop_.runBlocking(
-        [spec, runDir = c.runDir, binary = options_.executorBinary, timeout = options_.recoveryTimeout,
-         cgroups = cgroups_, started] { *started = startExecutor(spec, runDir, binary, timeout, cgroups.get()); },
+        [spec, runDir = c.runDir, options = options_, cgroups = cgroups_, started] {
+          *started = startExecutor(spec, runDir, options, cgroups.get());
+        },
         [weak = weak_from_this(), id = spec.containerId, started] {
           auto self = weak.lock();
           if (!self || self->closed_) {
@@ -121,17 +131,36 @@ class Impl : public std::enable_shared_from_this<Impl> {
           if (c.ours && ::waitpid(c.executorPid, nullptr, WNOHANG) == c.executorPid) break;
           std::this_thread::sleep_for(std::chrono::milliseconds(5));
         }
-        killGroupIfSame(readPidFile(c.runDir + "/task.pid"));
         if (c.executorPid > 0) ::kill(-c.executorPid, SIGKILL);
         if (c.ours) ::waitpid(c.executorPid, nullptr, 0);
-        if (cgroups_) cgroups_->destroy(c.id);
+        removeRun(c.runDir, c.id, cgroups_.get());
       }
     }
     if (channels_) channels_->close();
   }
 
+  // Run directories of containers nobody tracks any more: their processes (if still the ones
+  // recorded) are killed, their cgroups and the directory removed.
+  void removeOrphans(std::set<std::string> known) {
+    for (const auto& [id, c] : containers_) known.insert(id);
+    // Listed now, before any new launch can add a directory; removed on the pool.
+    std::vector<std::string> orphans;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(options_.runsDir, ec)) {
+      if (!known.count(entry.path().filename())) orphans.push_back(entry.path().filename());
+    }
+    if (orphans.empty()) return;
+    loop_.runBlocking([cg = cgroups_, runsDir = options_.runsDir, orphans] {
+      for (const auto& id : orphans) {
+        logger().info("removing container '{}', which no task of this agent uses", id);
+        removeRun(runsDir + "/" + id, id, cg.get());
+      }
+    });
+  }
+
   Json statistics(const std::string& id) const { return cgroups_ ? cgroups_->statistics(id) : Json(); }
   const std::shared_ptr<Cgroups>& cgroups() const { return cgroups_; }
+  const ExecutorLauncherOptions& options() const { return options_; }
 
  private:
   Container& add(const std::string& id, TaskLauncher::Callbacks callbacks) {
@@ -232,7 +261,9 @@ class Impl : public std::enable_shared_from_this<Impl> {
           if (!self || self->closed_) return;
           if (ended) {
             self->containers_.erase(id);
-            if (self->cgroups_) self->loop_.runBlocking([cg = self->cgroups_, id] { cg->destroy(id); });
+            self->loop_.runBlocking([cg = self->cgroups_, id, runDir = self->options_.runsDir + "/" + id] {
+              removeRun(runDir, id, cg.get());
+            });
             return;
           }
           self->executorGone(id, "Executor (pid " + std::to_string(pid) + ") " + describeExit(*status) + " before its task ended");
@@ -247,14 +278,13 @@ class Impl : public std::enable_shared_from_this<Impl> {
     auto cb = it->second.callbacks;
     bool started = it->second.startReported;
     containers_.erase(it);
-    killGroupIfSame(readPidFile(options_.runsDir + "/" + id + "/task.pid"));
     TaskTermination t;
     t.signaled = true;
     t.code = SIGKILL;
     t.message = message;
     t.reason = "REASON_EXECUTOR_TERMINATED";
     addLimitation(id, t);
-    if (cgroups_) loop_.runBlocking([cg = cgroups_, id] { cg->destroy(id); });
+    loop_.runBlocking([cg = cgroups_, id, runDir = options_.runsDir + "/" + id] { removeRun(runDir, id, cg.get()); });
     if (!started) {
       cb.started(Error(ErrorCode::kIo, message));
       return;
@@ -281,6 +311,7 @@ class ExecutorLauncher final : public TaskLauncher {
   void launch(const LaunchSpec& spec, Callbacks callbacks) override { impl_->launch(spec, std::move(callbacks)); }
   void recover(const std::string& id, Callbacks callbacks) override { impl_->recover(id, std::move(callbacks)); }
   void kill(const std::string& id, Duration grace) override { impl_->kill(id, grace); }
+  void removeOrphans(const std::set<std::string>& known) override { impl_->removeOrphans(known); }
   void shutdown(Duration grace) override { impl_->close(true, grace); }
   void detach(Duration) override { impl_->close(false, Duration::zero()); }
 
@@ -294,6 +325,8 @@ class ExecutorLauncher final : public TaskLauncher {
       out = {{"isolators", cg->isolators()}, {"cgroups_version", cg->version()}, {"cgroups_enable_cfs", cg->cfs()}};
     }
     out["isolators"].push_back("posix/rlimits");
+    if (impl_->options().pidNamespace) out["isolators"].push_back("namespaces/pid");
+    out["pid_namespace"] = impl_->options().pidNamespace;
     out["executor"] = "dcos executor";
     return out;
   }

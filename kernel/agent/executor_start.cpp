@@ -1,5 +1,6 @@
 #include "kernel/agent/cgroups.hpp"
 #include "kernel/agent/executor_support.hpp"
+#include "kernel/agent/launcher.hpp"
 #include "kernel/executor/channel.hpp"
 #include "kernel/executor/executor.hpp"
 
@@ -29,8 +30,8 @@ void killGroupIfSame(const std::pair<int, unsigned long long>& recorded) {
   }
 }
 
-Result<StartedExecutor> startExecutor(const LaunchSpec& spec, const std::string& runDir, const std::string& binary,
-                                    Duration recoveryTimeout, Cgroups* cgroups) {
+Result<StartedExecutor> startExecutor(const LaunchSpec& spec, const std::string& runDir,
+                                      const ExecutorLauncherOptions& options, Cgroups* cgroups) {
   std::error_code ec;
   std::filesystem::create_directories(spec.sandbox, ec);
   if (!ec) std::filesystem::create_directories(runDir, ec);
@@ -43,7 +44,8 @@ Result<StartedExecutor> startExecutor(const LaunchSpec& spec, const std::string&
   launch.environment = spec.environment;
   launch.limits = spec.limits;
   launch.healthCheck = spec.healthCheck;
-  launch.recoveryTimeoutNs = std::chrono::nanoseconds(recoveryTimeout).count();
+  launch.recoveryTimeoutNs = std::chrono::nanoseconds(options.recoveryTimeout).count();
+  launch.pidNamespace = options.pidNamespace;
   {
     std::ofstream f(launchFilePath(runDir));
     f << launch.toJson().dump();
@@ -52,8 +54,8 @@ Result<StartedExecutor> startExecutor(const LaunchSpec& spec, const std::string&
   auto listenFd = listenUnix(executorSocketPath(runDir));
   if (!listenFd) return listenFd.error();
   SpawnSpec s;
-  s.program = binary;
-  s.argv = {binary, "executor", "--run_dir=" + runDir, "--listen_fd=3"};
+  s.program = options.executorBinary;
+  s.argv = {options.executorBinary, "executor", "--run_dir=" + runDir, "--listen_fd=3"};
   s.environment = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
   s.workDir = spec.sandbox;
   s.newSession = true;

@@ -29,8 +29,9 @@ struct StartedExecutor {
 // Blocking: creates the sandbox and the run directory, writes launch.json, creates the
 // container's cgroups, starts `binary executor` in a new session there and connects to it.
 // Leaves nothing behind (cgroups, processes) on failure.
-Result<StartedExecutor> startExecutor(const LaunchSpec& spec, const std::string& runDir, const std::string& binary,
-                                      Duration recoveryTimeout, Cgroups* cgroups);
+struct ExecutorLauncherOptions;
+Result<StartedExecutor> startExecutor(const LaunchSpec& spec, const std::string& runDir,
+                                      const ExecutorLauncherOptions& options, Cgroups* cgroups);
 
 // "pid start_time" files of a run directory: executor.pid (written by the agent), task.pid
 // (written by the executor). Not fsync'd: they only matter while the machine runs.

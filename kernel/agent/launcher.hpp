@@ -13,6 +13,7 @@
 
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 
 namespace dcos::kernel {
@@ -78,6 +79,11 @@ class TaskLauncher {
     callbacks.terminated(gone);
   }
 
+  // After recovery: removes what containers the agent no longer knows left behind (cgroups of
+  // tasks of an agent that was SIGKILLed and then cleaned up, for instance). `known` are the
+  // containers of the tasks the agent still tracks.
+  virtual void removeOrphans(const std::set<std::string>& known) { (void)known; }
+
   // For an agent that exits but leaves its tasks running (they are recovered by the next agent
   // process): lets go of every container without stopping it. No callbacks run afterwards.
   // Launchers whose containers cannot outlive the agent stop them as shutdown() does.
@@ -107,6 +113,7 @@ struct ExecutorLauncherOptions {
   std::string executorBinary;  // "" = this process's own binary (/proc/self/exe)
   std::string runsDir;
   Duration recoveryTimeout = std::chrono::minutes(15);  // how long an executor waits for an agent
+  bool pidNamespace = false;  // each task in its own PID namespace (when the kernel allows)
 };
 std::unique_ptr<TaskLauncher> makeExecutorLauncher(EventLoop& loop, ExecutorLauncherOptions options,
                                                    std::shared_ptr<Cgroups> cgroups = nullptr,

@@ -62,13 +62,15 @@ class Executor {
     spec.newProcessGroup = true;
     spec.dieWithParent = true;
     spec.limits = launch_.limits;
-    auto pid = spawnProcess(spec);
+    spec.newPidNamespace = launch_.pidNamespace;
+    auto pid = spawn(spec);
     if (!pid) {
       emit({{"kind", "LAUNCH_FAILED"}, {"message", pid.error().message}});
       finished_ = true;
       return;
     }
-    taskPid_ = *pid;
+    task_ = std::move(*pid);
+    taskPid_ = task_.pid;
     launchedAt_ = Clock::now();
     // For an agent that finds this executor dead: the task's process group to kill.
     std::ofstream(runDir_ + "/task.pid") << taskPid_ << " " << processStartTime(taskPid_) << "\n";
@@ -179,7 +181,7 @@ class Executor {
         ::kill(-taskPid_, SIGKILL);
         int status = 0;
         ::waitpid(taskPid_, &status, 0);
-        taskEnded(status);
+        taskEnded(taskWaitStatus(task_, status));
       }
     }
     if (checkPid_ > 0) {
@@ -357,6 +359,7 @@ class Executor {
   LineReader reader_;
   std::deque<Json> pending_;
   long long seq_ = 0;
+  SpawnedProcess task_;  // with a PID namespace, taskPid_ is the namespace's init
   pid_t taskPid_ = 0, checkPid_ = 0;
   Clock::time_point launchedAt_;
   std::optional<HealthTracker> health_;
@@ -375,7 +378,7 @@ Json ExecutorLaunch::toJson() const {
   return {{"container_id", containerId}, {"task_id", taskId},   {"sandbox", sandbox},
           {"program", program},          {"argv", argv},        {"environment", environment},
           {"limits", limitsJson},        {"grace_ns", graceNs}, {"recovery_timeout_ns", recoveryTimeoutNs},
-          {"health_check", healthCheck}};
+          {"health_check", healthCheck}, {"pid_namespace", pidNamespace}};
 }
 
 Result<ExecutorLaunch> ExecutorLaunch::fromJson(const Json& j) {
@@ -394,6 +397,7 @@ Result<ExecutorLaunch> ExecutorLaunch::fromJson(const Json& j) {
     l.graceNs = j.value("grace_ns", l.graceNs);
     l.recoveryTimeoutNs = j.value("recovery_timeout_ns", l.recoveryTimeoutNs);
     l.healthCheck = j.value("health_check", Json());
+    l.pidNamespace = j.value("pid_namespace", false);
     return l;
   } catch (const Json::exception& e) {
     return Error(ErrorCode::kInvalidArgument, std::string("launch.json: ") + e.what());

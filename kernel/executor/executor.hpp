@@ -25,6 +25,7 @@ struct ExecutorLaunch {
   long long graceNs = 3'000'000'000;            // SIGTERM → SIGKILL when killed without one
   long long recoveryTimeoutNs = 900'000'000'000;  // how long a finished executor waits for an agent
   Json healthCheck;                             // a Mesos v1 HealthCheck, or null
+  bool pidNamespace = false;                    // the task gets its own PID namespace when allowed
 
   Json toJson() const;
   static Result<ExecutorLaunch> fromJson(const Json& json);

@@ -160,6 +160,26 @@ TEST_CASE("rlimits from container.rlimit_info apply to the task") {
   CHECK(readFile(sandbox + "/stdout") == "77\n");
 }
 
+TEST_CASE("with --pid_namespace a task is PID 2 of its own namespace, and a kill still ends it with SIGTERM") {
+  FakeMaster master;
+  AgentHarness h(master, [](AgentOptions& o) { o.pidNamespace = true; });
+  h.start();
+  master.waitCall("SUBSCRIBE");
+  Json isolation = h.state()["isolation"];
+  CHECK(isolation["pid_namespace"] == true);
+  CHECK(std::find(isolation["isolators"].begin(), isolation["isolators"].end(), "namespaces/pid") != isolation["isolators"].end());
+  master.send(runTask("ns", {{"value", "echo $$; sleep 30 & exec sleep 30"}}));
+  UpdateFollower updates(master, "ns");
+  updates.until([](const Json& st) { return isState(st, "TASK_RUNNING"); });
+  std::string out = h.state()["frameworks"][0]["tasks"][0]["sandbox"].get<std::string>() + "/stdout";
+  REQUIRE(waitFor([&] { return readFile(out) == "2\n"; }, 10s));
+  master.send(killTask("ns"));
+  Json killed = updates.until([](const Json& st) { return isState(st, "TASK_KILLED"); });
+  CHECK(killed["message"] == "Command terminated by signal SIGTERM");
+  // The background sleep went with the namespace.
+  CHECK(waitFor([&] { return processesUsing(h.dir.path()).empty(); }, 10s));
+}
+
 TEST_CASE("a malformed rlimit or health check is TASK_ERROR naming the field") {
   FakeMaster master;
   AgentHarness h(master);
