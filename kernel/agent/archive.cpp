@@ -7,6 +7,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <vector>
@@ -91,9 +94,8 @@ Result<void> copyData(archive* in, archive* out, const std::string& entry) {
   }
 }
 
-// Extracts every entry below `staging` (the process's working directory is never changed:
-// entry paths are rewritten to absolute ones under staging after they were checked).
-Result<void> extractInto(const std::string& archivePath, const std::string& staging) {
+// Opens a plain archive (tar, tar.gz/xz/bz2/zst, zip) for reading.
+Result<ReadPtr> openPlain(const std::string& archivePath) {
   ReadPtr in(archive_read_new(), archive_read_free);
   // Only the formats the fetcher promises: format_all would pull in the xar reader, whose
   // libxml2 needs ICU in a static link.
@@ -104,6 +106,96 @@ Result<void> extractInto(const std::string& archivePath, const std::string& stag
   if (archive_read_open_filename(in.get(), archivePath.c_str(), 64 * 1024) != ARCHIVE_OK) {
     return Error(ErrorCode::kUnprocessable, std::string("not a readable archive: ") + archive_error_string(in.get()));
   }
+  return in;
+}
+
+// Whether the file starts with the ar magic a Debian package has (the fetcher hands over a
+// temporary file, so the name cannot tell).
+bool isArFile(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return false;
+  char magic[8];
+  bool ar = std::fread(magic, 1, sizeof magic, f) == sizeof magic && std::memcmp(magic, "!<arch>\n", 8) == 0;
+  std::fclose(f);
+  return ar;
+}
+
+// A Debian package: the ar archive and the data.tar.* member being streamed out of it. The
+// inner tar reader pulls its bytes straight from the current ar entry, nothing is staged.
+struct DebSource {
+  ReadPtr outer{nullptr, archive_read_free};
+  std::vector<char> buffer = std::vector<char>(64 * 1024);
+  std::string member;
+};
+
+la_ssize_t readMember(archive* inner, void* client, const void** buf) {
+  auto* src = static_cast<DebSource*>(client);
+  la_ssize_t n = archive_read_data(src->outer.get(), src->buffer.data(), src->buffer.size());
+  if (n < 0) {
+    archive_set_error(inner, EIO, "reading '%s' from the package: %s", src->member.c_str(),
+                      archive_error_string(src->outer.get()));
+    return -1;
+  }
+  *buf = src->buffer.data();
+  return n;
+}
+
+// Positions `src->outer` on the package's data.tar.* member and opens a tar reader on it with
+// exactly the decompression its name announces.
+Result<ReadPtr> openDeb(const std::string& archivePath, DebSource& src) {
+  src.outer.reset(archive_read_new());
+  archive_read_support_format_ar(src.outer.get());
+  if (archive_read_open_filename(src.outer.get(), archivePath.c_str(), 64 * 1024) != ARCHIVE_OK) {
+    return Error(ErrorCode::kUnprocessable,
+                 std::string("not a readable Debian package: ") + archive_error_string(src.outer.get()));
+  }
+  archive_entry* entry;
+  for (;;) {
+    int r = archive_read_next_header(src.outer.get(), &entry);
+    if (r == ARCHIVE_EOF) {
+      return Error(ErrorCode::kUnprocessable, "Debian package has no data.tar member (data.tar, data.tar.gz, "
+                                              "data.tar.xz, data.tar.bz2 or data.tar.zst)");
+    }
+    if (r < ARCHIVE_WARN) {
+      return Error(ErrorCode::kUnprocessable,
+                   std::string("corrupt Debian package: ") + archive_error_string(src.outer.get()));
+    }
+    const char* p = archive_entry_pathname(entry);
+    std::string name = p ? p : "";
+    if (name == "data.tar" || name.rfind("data.tar.", 0) == 0) {
+      src.member = name;
+      break;
+    }
+  }
+  ReadPtr in(archive_read_new(), archive_read_free);
+  archive_read_support_format_tar(in.get());
+  archive_read_support_format_gnutar(in.get());
+  std::string compression = src.member.substr(std::string("data.tar").size());
+  int supported = ARCHIVE_OK;
+  if (compression == ".gz") supported = archive_read_support_filter_gzip(in.get());
+  else if (compression == ".xz") supported = archive_read_support_filter_xz(in.get());
+  else if (compression == ".bz2") supported = archive_read_support_filter_bzip2(in.get());
+  // Linked against libzstd, so never the external-program fallback (which answers WARN).
+  else if (compression == ".zst") supported = archive_read_support_filter_zstd(in.get());
+  else if (!compression.empty()) supported = ARCHIVE_FATAL;
+  if (supported != ARCHIVE_OK) {
+    return Error(ErrorCode::kUnprocessable, "Debian package member '" + src.member + "' uses an unsupported compression");
+  }
+  if (archive_read_open(in.get(), &src, nullptr, readMember, nullptr) != ARCHIVE_OK) {
+    return Error(ErrorCode::kUnprocessable, "Debian package member '" + src.member +
+                                                "' is not a readable tar archive: " + archive_error_string(in.get()));
+  }
+  return in;
+}
+
+// Extracts every entry below `staging` (the process's working directory is never changed:
+// entry paths are rewritten to absolute ones under staging after they were checked). A Debian
+// package contributes its data.tar.* member, checked exactly like any other tarball.
+Result<void> extractInto(const std::string& archivePath, const std::string& staging) {
+  DebSource deb;
+  auto opened = isArFile(archivePath) ? openDeb(archivePath, deb) : openPlain(archivePath);
+  if (!opened) return opened.error();
+  ReadPtr in = std::move(*opened);
   WritePtr out(archive_write_disk_new(), archive_write_free);
   // Entry names were checked to be relative and are then prefixed with the (canonical) staging
   // directory, so libarchive's NOABSOLUTEPATHS cannot be used; its other guards stay on.
@@ -146,7 +238,7 @@ Result<void> extractInto(const std::string& archivePath, const std::string& stag
 bool isArchiveName(const std::string& name) {
   std::string lower = name;
   std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-  for (const char* suffix : {".tar", ".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar.bz2", ".tbz2", ".zip"}) {
+  for (const char* suffix : {".tar", ".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar.bz2", ".tbz2", ".zip", ".deb"}) {
     if (endsWith(lower, suffix)) return true;
   }
   return false;

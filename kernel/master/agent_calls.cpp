@@ -95,19 +95,12 @@ void Master::reconcileAgentTasks(AgentRecord& agent, const Json& reported) {
       continue;
     }
     if (t == tasks_.end()) {
-      // Launched but unknown here (the registry predates it): adopt it rather than lose it.
-      TaskRecord rec;
-      rec.frameworkId = fid;
-      rec.taskId = tid;
-      rec.agentId = agent.id;
-      rec.task = task;
-      rec.role = fw->second.roles.empty() ? "*" : *fw->second.roles.begin();
-      if (auto res = Resources::fromJson(task.value("resources", Json::array())); res) rec.resources = *res;
-      rec.state = "TASK_STAGING";
-      fw->second.taskKeys.insert(key);
-      agent.taskKeys.insert(key);
-      t = tasks_.emplace(key, std::move(rec)).first;
-      publishTaskAdded(t->second);
+      // Every launch is persisted before it is sent, so a task unknown here was removed on
+      // purpose (or launched by a master whose registry is gone): it must not keep running.
+      logger().warn("agent '{}' runs task '{}' of framework '{}', which the master does not know; killing it", agent.id,
+                    tid, fid);
+      sendToAgent(agent, {{"type", "KILL_TASK"}, {"kill_task", {{"framework_id", idJson(fid)}, {"task_id", idJson(tid)}}}});
+      continue;
     }
     Json status = r.value("status", Json());
     if (status.is_object() && status.contains("state") && status["state"] != t->second.state) {

@@ -3,6 +3,7 @@
 // HTTP. The agent is killed (-9 or SIGTERM) and restarted on the same work dir; executors and
 // tasks are killed behind its back.
 #include "tests/support/support.hpp"
+#include "common/store/sqlite.hpp"
 #include "tests/support/test_framework.hpp"
 
 #include <doctest/doctest.h>
@@ -294,5 +295,38 @@ TEST_CASE("SIGTERM to the agent leaves its tasks running and a restart adopts th
   CHECK(lines(dir.file("launches/held")) == 1);
   CHECK(lines(dir.file("launches/killed")) == 1);
   CHECK_FALSE(sawAnyOf(fw, "held", {"TASK_FAILED", "TASK_LOST", "TASK_KILLED"}));
+  driver->stop();
+}
+
+TEST_CASE("a task the master no longer knows is killed when its agent reregisters") {
+  TempDir dir;
+  std::filesystem::create_directories(dir.file("launches"));
+  auto master = std::make_unique<MasterProcess>(dir.file("master"), std::vector<std::string>{"--allocation_interval=100ms"});
+  int port = master->port();
+  auto agent = startAgent(dir, "a1", port);
+  REQUIRE(waitFor([&] { return activeAgents(port) == 1; }, 10s));
+  TestFramework fw;
+  fw.addTasks({heldTask(dir, "kept"), heldTask(dir, "forgotten")});
+  auto driver = kernel::makeHttpDriver("127.0.0.1:" + std::to_string(port), testFrameworkInfo("forget"), fw);
+  fw.setDriver(driver.get());
+  driver->start();
+  REQUIRE(waitFor([&] { return fw.countInState("TASK_RUNNING") == 2; }, 30s));
+  int forgottenPid = launchedPid(dir, "forgotten");
+  int keptPid = launchedPid(dir, "kept");
+
+  // The master goes down and comes back without one of the tasks in its registry.
+  master->process().signal(SIGKILL);
+  REQUIRE(master->process().wait(5s) >= 0);
+  {
+    auto db = store::Database::open(dir.file("master/master.db"));
+    REQUIRE(db.ok());
+    REQUIRE((*db)->exec("DELETE FROM tasks WHERE task_id = 'forgotten'").ok());
+  }
+  master = std::make_unique<MasterProcess>(
+      dir.file("master"), std::vector<std::string>{"--allocation_interval=100ms", "--port=" + std::to_string(port)});
+  CHECK(waitFor([&] { return !alive(forgottenPid); }, 15s));
+  CHECK(alive(keptPid));
+  CHECK(waitFor([&] { return masterTaskState(port, "kept") == "TASK_RUNNING"; }, 10s));
+  CHECK(masterTaskState(port, "forgotten").empty());
   driver->stop();
 }

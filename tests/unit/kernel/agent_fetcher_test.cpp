@@ -40,7 +40,7 @@ std::string octal(uint64_t v, size_t width) {
   return std::string(width - 1 - digits.size(), '0') + digits;
 }
 
-void makeTarGz(const std::string& path, const std::vector<Entry>& entries) {
+std::string tarBytes(const std::vector<Entry>& entries) {
   std::string tar;
   for (const auto& e : entries) {
     std::string h(512, '\0');
@@ -63,9 +63,45 @@ void makeTarGz(const std::string& path, const std::vector<Entry>& entries) {
     tar += h + content + std::string((512 - content.size() % 512) % 512, '\0');
   }
   tar += std::string(1024, '\0');
-  test::writeFile(path + ".raw", tar);
-  REQUIRE(std::system(("gzip -c '" + path + ".raw' > '" + path + "'").c_str()) == 0);
-  fs::remove(path + ".raw");
+  return tar;
+}
+
+// `bytes` run through a compression command ("gzip", "xz", ...; empty for none).
+std::string compressed(const std::string& scratch, const std::string& bytes, const std::string& command) {
+  if (command.empty()) return bytes;
+  test::writeFile(scratch + ".raw", bytes);
+  REQUIRE(std::system((command + " -c '" + scratch + ".raw' > '" + scratch + "'").c_str()) == 0);
+  std::string out = test::readFile(scratch);
+  fs::remove(scratch + ".raw");
+  fs::remove(scratch);
+  return out;
+}
+
+void makeTarGz(const std::string& path, const std::vector<Entry>& entries) {
+  test::writeFile(path, compressed(path + ".tmp", tarBytes(entries), "gzip"));
+}
+
+// Writes a Debian package by hand: the ar global header, then per member a 60-byte header
+// (name, mtime, uid, gid, octal mode, decimal size, "`\n") and the data padded to an even size.
+void makeDeb(const std::string& path, const std::vector<std::pair<std::string, std::string>>& members) {
+  auto field = [](const std::string& v, size_t width) { return v + std::string(width - v.size(), ' '); };
+  std::string ar = "!<arch>\n";
+  for (const auto& [name, data] : members) {
+    ar += field(name, 16) + field("0", 12) + field("0", 6) + field("0", 6) + field("100644", 8) +
+          field(std::to_string(data.size()), 10) + "`\n" + data;
+    if (data.size() % 2) ar += '\n';
+  }
+  test::writeFile(path, ar);
+}
+
+// A package with the usual control member and `data` as its data.tar`suffix`.
+void makeDebWithData(const std::string& path, const std::vector<Entry>& data, const std::string& suffix = ".gz",
+                     const std::string& command = "gzip") {
+  std::string control =
+      compressed(path + ".tmp", tarBytes({{"./control", "Package: hello\nVersion: 1.0\nArchitecture: all\n"}}), "gzip");
+  makeDeb(path, {{"debian-binary", "2.0\n"},
+                 {"control.tar.gz", control},
+                 {"data.tar" + suffix, compressed(path + ".tmp", tarBytes(data), command)}});
 }
 
 // What a directory holds, recursively, as relative paths (the fetch log "stderr" left out).
@@ -162,8 +198,90 @@ TEST_CASE("extraction of a corrupt archive fails cleanly") {
   }
 }
 
+TEST_CASE("a Debian package extracts its data.tar with any supported compression") {
+  std::vector<Entry> data = {{"./", "", 0, "", true},
+                             {"./usr", "", 0, "", true},
+                             {"./usr/bin", "", 0, "", true},
+                             {"./usr/bin/hello", "#!/bin/sh\necho hello\n", 0755},
+                             {"./etc", "", 0, "", true},
+                             {"./etc/hello.conf", "greeting=hello\n"}};
+  struct Case {
+    const char *suffix, *command;
+  };
+  for (const auto& c : {Case{".gz", "gzip"}, Case{".xz", "xz"}, Case{".bz2", "bzip2"}, Case{"", ""},
+                        Case{".zst", "zstd -q"}}) {
+    CAPTURE(std::string(c.suffix));
+    test::TempDir d;
+    makeDebWithData(d.file("hello_1.0_all.deb"), data, c.suffix, c.command);
+    fs::create_directory(d.file("out"));
+    auto r = extractArchive(d.file("hello_1.0_all.deb"), d.file("out"));
+    INFO((r.ok() ? std::string() : r.error().message));
+    REQUIRE(r.ok());
+    CHECK(joined(listing(d.file("out"))) == "etc etc/hello.conf usr usr/bin usr/bin/hello ");
+    CHECK(test::readFile(d.file("out/usr/bin/hello")) == "#!/bin/sh\necho hello\n");
+    CHECK(test::readFile(d.file("out/etc/hello.conf")) == "greeting=hello\n");
+    CHECK(executable(d.file("out/usr/bin/hello")));
+    CHECK_FALSE(executable(d.file("out/etc/hello.conf")));
+  }
+}
+
+TEST_CASE("a Debian package is fetched and extracted into the sandbox") {
+  test::TempDir d;
+  makeDebWithData(d.file("hello.deb"), {{"./usr/bin/hello", "#!/bin/sh\n", 0755}});
+  auto f = makeFetcher({d.file("cache")});
+  REQUIRE(fetchJson(*f, "[" + fileUri(d.file("hello.deb")) + "]", d.file("sandbox")).ok());
+  CHECK(listing(d.file("sandbox")) == std::set<std::string>{"usr", "usr/bin", "usr/bin/hello"});
+  CHECK(executable(d.file("sandbox/usr/bin/hello")));
+}
+
+TEST_CASE("a Debian package that escapes, lacks data.tar or is corrupt is refused and leaves nothing") {
+  test::TempDir d;
+  fs::create_directory(d.file("out"));
+  makeDebWithData(d.file("evil.deb"), {{"./etc/ok.conf", "fine"}, {"../evil", "x"}, {"./after", "later"}});
+  auto evil = extractArchive(d.file("evil.deb"), d.file("out"));
+  REQUIRE_FALSE(evil.ok());
+  CHECK(evil.error().code == ErrorCode::kUnprocessable);
+  CHECK(evil.error().message.find("../evil") != std::string::npos);
+  CHECK(listing(d.file("out")).empty());
+  CHECK_FALSE(fs::exists(d.file("evil")));
+
+  makeDebWithData(d.file("link.deb"), {{"./etc", "", 0, "/etc"}});
+  auto link = extractArchive(d.file("link.deb"), d.file("out"));
+  REQUIRE_FALSE(link.ok());
+  CHECK(link.error().message.find("absolute path '/etc'") != std::string::npos);
+  CHECK(listing(d.file("out")).empty());
+
+  makeDeb(d.file("nodata.deb"), {{"debian-binary", "2.0\n"}, {"control.tar.gz", "x"}});
+  auto nodata = extractArchive(d.file("nodata.deb"), d.file("out"));
+  REQUIRE_FALSE(nodata.ok());
+  CHECK(nodata.error().code == ErrorCode::kUnprocessable);
+  CHECK(nodata.error().message.find("no data.tar") != std::string::npos);
+  CHECK(listing(d.file("out")).empty());
+
+  makeDeb(d.file("lzma.deb"), {{"debian-binary", "2.0\n"}, {"data.tar.lzma", "whatever"}});
+  auto lzma = extractArchive(d.file("lzma.deb"), d.file("out"));
+  REQUIRE_FALSE(lzma.ok());
+  CHECK(lzma.error().message.find("unsupported compression") != std::string::npos);
+  CHECK(lzma.error().message.find("data.tar.lzma") != std::string::npos);
+
+  // data.tar.gz cut in half, and a data member whose name lies about its compression.
+  makeDebWithData(d.file("big.deb"), {{"./big", std::string(200000, 'b')}});
+  std::string bytes = test::readFile(d.file("big.deb"));
+  test::writeFile(d.file("cut.deb"), bytes.substr(0, bytes.size() - 1000));
+  makeDebWithData(d.file("liar.deb"), {{"./x", "x"}}, ".xz", "gzip");
+  for (const char* name : {"cut.deb", "liar.deb"}) {
+    CAPTURE(name);
+    auto r = extractArchive(d.file(name), d.file("out"));
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == ErrorCode::kUnprocessable);
+    CHECK(listing(d.file("out")).empty());
+  }
+}
+
 TEST_CASE("archive names are recognised by suffix") {
-  for (const char* n : {"a.tar", "a.tar.gz", "A.TGZ", "a.tar.xz", "a.tar.bz2", "a.zip"}) CHECK(isArchiveName(n));
+  for (const char* n : {"a.tar", "a.tar.gz", "A.TGZ", "a.tar.xz", "a.tar.bz2", "a.zip", "hello_1.0_amd64.deb", "A.DEB"}) {
+    CHECK(isArchiveName(n));
+  }
   for (const char* n : {"a.sh", "tar", "a.gz", "a.jar"}) CHECK_FALSE(isArchiveName(n));
 }
 
