@@ -211,9 +211,11 @@ int runDev(const flags::FlagSet& f) {
           return;
         }
         agent = std::move(*a);
-        // The agent shares the master's server: only its files routes, which the master has not.
+        // The agent shares the master's server: only its files and executor routes, which the
+        // master has not.
         // The loop has not run yet, so no request sees the router change.
         agent->registerFileRoutes(*router);
+        agent->registerExecutorRoutes(*router);
         agent->start(port);
         std::cout << "dcos dev cluster is up\n"
                   << "  API and dashboard: http://127.0.0.1:" << port << "/\n"

@@ -228,7 +228,7 @@ void Agent::dispatch(const std::string& type, const Json& event) {
   } else if (type == "HEARTBEAT") {
     // Only keeps the stream's idle timeout from firing.
   } else if (type == "MESSAGE") {
-    logger().debug("dropping a framework message: this agent runs no executors to deliver it to");
+    deliverMessage(section("message"));
   } else {
     logger().debug("ignoring an event of unknown type '{}'", type);
   }

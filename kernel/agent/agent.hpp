@@ -9,6 +9,7 @@
 
 #include "common/clock.hpp"
 #include "common/event_loop.hpp"
+#include "common/http/http.hpp"
 #include "common/http/router.hpp"
 #include "common/json.hpp"
 #include "common/result.hpp"
@@ -84,6 +85,9 @@ class Agent {
 
   // GET /health, GET /state and the sandbox files API (registerFileRoutes).
   void registerRoutes(http::Router& router);
+  // POST /api/v1/executor: Mesos' v1 executor API for custom executors. Part of registerRoutes;
+  // separate for `dcos dev`, like the files routes.
+  void registerExecutorRoutes(http::Router& router);
   // GET /files/{browse,read,download} over <work_dir>/sandboxes (kernel/agent/sandbox_files.hpp).
   // Separate so that `dcos dev` can add them to the master's router, where /health and /state
   // are the master's.
@@ -122,6 +126,7 @@ class Agent {
     int pid = 0;
     bool launched = false, killRequested = false, terminal = false;
     std::optional<bool> healthy;  // after its health check's first result
+    std::string executorKey;      // "<framework>/<executor id>" when it runs on a custom executor
     Duration grace{};
     std::string key() const { return frameworkId + "/" + taskId; }
     Json toCheckpoint() const;
@@ -169,6 +174,27 @@ class Agent {
   void flushUpdates();
   void retire(const std::string& key);
 
+  // Custom executors and the v1 executor API (agent_executors.cpp).
+  struct CustomExecutor {
+    std::string frameworkId, executorId, containerId, sandbox;
+    Json info, frameworkInfo;
+    std::shared_ptr<http::ResponseStream> stream;  // while subscribed
+    std::vector<std::string> queued;               // task keys to LAUNCH once subscribed
+    bool running = false;
+  };
+  static bool usesCustomExecutor(const Json& task);
+  void runOnExecutor(const std::string& key);
+  void recoverOnExecutor(Task& t);
+  TaskLauncher::Callbacks executorCallbacks(const std::string& exKey);
+  void launchQueued(CustomExecutor& ex);
+  void sendToExecutor(CustomExecutor& ex, const Json& event);
+  void executorEnded(const std::string& exKey, const std::string& message);
+  void killOnExecutor(Task& t, const Json& killPolicy);
+  void shutdownExecutors(const std::string& frameworkId);
+  void deliverMessage(const Json& message);
+  void executorCall(http::Request& request, http::Responder responder);
+  std::string executorUpdate(CustomExecutor& ex, Json status);
+
   // Sandbox garbage collection (agent_gc.cpp): a timer scans on the blocking pool, the loop
   // decides against the tasks it knows, the blocking pool deletes.
   void scheduleGc(Duration delay);
@@ -196,6 +222,7 @@ class Agent {
   std::deque<Json> completedTasks_;    // the latest finished tasks, for /state
   std::map<std::string, TimePoint> finishedSandboxes_;  // sandbox path → when its task ended
   std::set<std::string> frameworksShuttingDown_;
+  std::map<std::string, CustomExecutor> executors_;  // by "<framework>/<executor id>"
   std::function<void(const std::string&)> onRemoved_;
   std::shared_ptr<Fetcher> fetcher_;                               // made on first use
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);    // for work finishing after us

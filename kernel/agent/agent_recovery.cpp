@@ -26,6 +26,7 @@ Json Agent::Task::toCheckpoint() const {
             {"terminal", terminal},
             {"grace_ns", std::chrono::nanoseconds(grace).count()}};
   if (healthy) j["healthy"] = *healthy;
+  if (!executorKey.empty()) j["executor_key"] = executorKey;
   return j;
 }
 
@@ -45,6 +46,7 @@ Agent::Task Agent::Task::fromCheckpoint(const Json& j) {
   t.terminal = j.value("terminal", false);
   t.grace = std::chrono::duration_cast<Duration>(std::chrono::nanoseconds(j.value("grace_ns", 0LL)));
   if (j.contains("healthy")) t.healthy = j.value("healthy", false);
+  t.executorKey = j.value("executor_key", "");
   return t;
 }
 
@@ -107,7 +109,11 @@ void Agent::recover() {
     auto it = tasks_.find(key);
     if (it == tasks_.end()) continue;
     known.insert(it->second.containerId);
-    launcher_->recover(it->second.containerId, callbacksFor(key, it->second.containerId));
+    if (!it->second.executorKey.empty()) {
+      recoverOnExecutor(it->second);
+    } else {
+      launcher_->recover(it->second.containerId, callbacksFor(key, it->second.containerId));
+    }
   }
   launcher_->removeOrphans(known);
   persistSoon();

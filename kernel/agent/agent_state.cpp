@@ -130,6 +130,12 @@ void Agent::registerRoutes(http::Router& router) {
   router.route("GET", "/monitor/statistics",
                [this](const http::Request&) { return http::Response::json(200, monitorStatistics()); });
   registerFileRoutes(router);
+  registerExecutorRoutes(router);
+}
+
+void Agent::registerExecutorRoutes(http::Router& router) {
+  router.routeAsync("POST", "/api/v1/executor",
+                    [this](http::Request& req, http::Responder responder) { executorCall(req, std::move(responder)); });
 }
 
 void Agent::registerFileRoutes(http::Router& router) {

@@ -41,6 +41,10 @@ void Agent::runTask(const Json& frameworkIdJson, const Json& frameworkInfo, cons
   t.containerId = newRunId();
   t.sandbox = sandboxPath(options_.workDir, frameworkId, taskId, t.containerId);
   t.grace = gracePeriod(taskInfo.value("kill_policy", Json()), options_.defaultGracePeriod);
+  if (usesCustomExecutor(taskInfo)) {
+    runOnExecutor(key);
+    return;
+  }
 
   TaskPlacement placement{frameworkId, agentId_, options_.hostname, t.containerId, t.sandbox,
                           envOr("PATH", ""), envOr("LANG", "")};
@@ -168,13 +172,18 @@ void Agent::killTask(const std::string& frameworkId, const std::string& taskId, 
   t.grace = gracePeriod(killPolicy, t.grace);
   logger().info("killing task '{}' of framework '{}' (grace period {} ms)", taskId, frameworkId,
                 std::chrono::duration_cast<std::chrono::milliseconds>(t.grace).count());
-  if (t.launched) launcher_->kill(t.containerId, t.grace);
+  if (!t.executorKey.empty()) {
+    killOnExecutor(t, killPolicy);
+  } else if (t.launched) {
+    launcher_->kill(t.containerId, t.grace);
+  }
   checkpoint(t);
 }
 
 void Agent::shutdownFramework(const std::string& frameworkId) {
   logger().info("shutting down framework '{}': killing its tasks", frameworkId);
   frameworksShuttingDown_.insert(frameworkId);
+  shutdownExecutors(frameworkId);
   for (auto& [key, t] : tasks_) {
     if (t.frameworkId == frameworkId && !t.terminal) killTask(t.frameworkId, t.taskId, Json());
   }

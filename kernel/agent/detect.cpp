@@ -95,7 +95,7 @@ Result<MachineFacts> readMachineFacts(const std::string& workDir) {
   if (statvfs(workDir.c_str(), &fs) != 0) {
     return Error(ErrorCode::kIo, "cannot stat the file system of '" + workDir + "': " + std::strerror(errno));
   }
-  facts.diskFreeBytes = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+  facts.diskTotalBytes = static_cast<uint64_t>(fs.f_blocks) * fs.f_frsize;  // the size, as Mesos: free space changes between runs
   return facts;
 }
 
@@ -103,7 +103,7 @@ Resources defaultResources(const MachineFacts& facts) {
   // Mesos leaves room for the agent and the OS: 1 GB of memory and 5 GB of disk, or half of
   // each on small machines.
   uint64_t mem = facts.memTotalBytes - std::min(kGB, facts.memTotalBytes / 2);
-  uint64_t disk = facts.diskFreeBytes - std::min(5 * kGB, facts.diskFreeBytes / 2);
+  uint64_t disk = facts.diskTotalBytes - std::min(5 * kGB, facts.diskTotalBytes / 2);
   Resources out;
   auto scalar = [&](const char* name, double value) {
     Resource r;

@@ -16,7 +16,7 @@ namespace dcos::kernel {
 struct MachineFacts {
   double cpus = 0;
   uint64_t memTotalBytes = 0;
-  uint64_t diskFreeBytes = 0;
+  uint64_t diskTotalBytes = 0;
 };
 
 // Reads the facts: CPUs this process may run on (sched_getaffinity, else online CPUs),

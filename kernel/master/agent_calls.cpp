@@ -156,6 +156,20 @@ Result<void> Master::agentCall(const Json& call, const std::string& streamId) {
     agent.missedPings = 0;
     return success();
   }
+  if (type == "MESSAGE") {
+    // An executor's message for its framework: forwarded as it is, at most once (as in Mesos).
+    Json m = call.value("message", Json());
+    auto fid = requireId(m, "framework_id", "/message");
+    if (!fid) return fid.error();
+    auto eid = requireId(m, "executor_id", "/message");
+    if (!eid) return eid.error();
+    if (!m.contains("data") || !m["data"].is_string()) return invalidCall("/message/data", "data must be a base64 string");
+    auto fw = frameworks_.find(*fid);
+    if (fw == frameworks_.end()) return success();  // nobody to tell
+    sendToFramework(fw->second, {{"type", "MESSAGE"},
+                                 {"message", {{"agent_id", idJson(agent.id)}, {"executor_id", idJson(*eid)}, {"data", m["data"]}}}});
+    return success();
+  }
   if (type != "UPDATE") return invalidCall("/type", "Unknown agent call type '" + type + "'");
   // One update in "update", or a batch in "updates" (the agent sends whatever is due at once);
   // a batch is checked whole before any of it is applied.

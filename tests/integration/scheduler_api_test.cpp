@@ -5,6 +5,8 @@
 #include "tests/support/test_framework.hpp"
 
 #include <doctest/doctest.h>
+
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include <mutex>
@@ -287,5 +289,49 @@ TEST_CASE("a task group is launched whole or not at all, and one member failing 
   REQUIRE(waitFor([&] { return latest("a").value("state", "") == "TASK_RUNNING" && latest("b").value("state", "") == "TASK_RUNNING"; }, 15s));
   REQUIRE(driver->send({{"type", "KILL"}, {"kill", {{"task_id", {{"value", "a"}}}}}}).ok());
   CHECK(waitFor([&] { return latest("a").value("state", "") == "TASK_KILLED" && latest("b").value("state", "") == "TASK_KILLED"; }, 15s));
+  driver->stop();
+}
+
+TEST_CASE("a custom executor gets its task over the v1 executor API, and framework messages go both ways") {
+  OneAgentCluster c({"--allocation_interval=100ms"}, "cpus:1;mem:256", "custom-executor");
+  auto& rec = c.rec;
+  auto& driver = c.driver;
+  const char* tests = std::getenv("DCOS_TESTS_DIR");
+  REQUIRE(tests);
+  json offer = rec.ofType("OFFERS").back()["offers"]["offers"][0];
+  json executor = {{"executor_id", {{"value", "echoer"}}},
+                   {"framework_id", {{"value", driver->frameworkId()}}},
+                   {"command", {{"value", std::string("exec python3 ") + tests + "/support/test_executor.py"}}}};
+  json task = {{"name", "custom"},
+               {"task_id", {{"value", "custom"}}},
+               {"agent_id", offer["agent_id"]},
+               {"resources", json::array({{{"name", "cpus"}, {"type", "SCALAR"}, {"scalar", {{"value", 0.2}}}}})},
+               {"executor", executor}};
+  REQUIRE(driver->send({{"type", "ACCEPT"},
+                        {"accept", {{"offer_ids", {offer["id"]}},
+                                    {"operations", {{{"type", "LAUNCH"}, {"launch", {{"task_infos", {task}}}}}}}}}})
+              .ok());
+  auto state = [&] {
+    std::string s;
+    for (const auto& u : rec.updates()) {
+      if (u["task_id"]["value"] == "custom") s = u["state"];
+    }
+    return s;
+  };
+  REQUIRE(waitFor([&] { return state() == "TASK_RUNNING"; }, 20s));
+
+  // Scheduler → executor → scheduler.
+  REQUIRE(driver->send({{"type", "MESSAGE"},
+                        {"message", {{"agent_id", offer["agent_id"]}, {"executor_id", {{"value", "echoer"}}}, {"data", "aGVsbG8="}}}})
+              .ok());  // "hello"
+  REQUIRE(waitFor([&] { return !rec.ofType("MESSAGE").empty(); }, 10s));
+  json message = rec.ofType("MESSAGE")[0]["message"];
+  CHECK(message["data"] == "ZWNobzpoZWxsbw==");  // "echo:hello"
+  CHECK(message["executor_id"]["value"] == "echoer");
+  CHECK(message["agent_id"] == offer["agent_id"]);
+
+  // A kill goes to the executor, which reports it.
+  REQUIRE(driver->send({{"type", "KILL"}, {"kill", {{"task_id", {{"value", "custom"}}}}}}).ok());
+  CHECK(waitFor([&] { return state() == "TASK_KILLED"; }, 10s));
   driver->stop();
 }

@@ -23,7 +23,7 @@ Resources parse(const std::string& text) {
 TEST_SUITE("agent detection") {
 
 TEST_CASE("detected resources leave Mesos' reserve of memory and disk to the system") {
-  auto big = defaultResources({.cpus = 8, .memTotalBytes = 16 * kGB, .diskFreeBytes = 100 * kGB});
+  auto big = defaultResources({.cpus = 8, .memTotalBytes = 16 * kGB, .diskTotalBytes = 100 * kGB});
   CHECK(big.cpus() == Scalar::fromDouble(8));
   CHECK(big.mem() == Scalar::fromDouble(15 * 1024));
   CHECK(big.disk() == Scalar::fromDouble(95 * 1024));
@@ -31,7 +31,7 @@ TEST_CASE("detected resources leave Mesos' reserve of memory and disk to the sys
   CHECK(big.unreserved() == big);
 
   // Small machines keep half of each instead.
-  auto small = defaultResources({.cpus = 1, .memTotalBytes = 1 * kGB, .diskFreeBytes = 4 * kGB});
+  auto small = defaultResources({.cpus = 1, .memTotalBytes = 1 * kGB, .diskTotalBytes = 4 * kGB});
   CHECK(small.mem() == Scalar::fromDouble(512));
   CHECK(small.disk() == Scalar::fromDouble(2048));
 }
@@ -42,7 +42,7 @@ TEST_CASE("this machine's facts are plausible") {
   REQUIRE(facts.ok());
   CHECK(facts->cpus >= 1);
   CHECK(facts->memTotalBytes > 64 * kMB);
-  CHECK(facts->diskFreeBytes > 0);
+  CHECK(facts->diskTotalBytes > 0);
   CHECK_FALSE(readMachineFacts(dir.file("missing/dir")).ok());
 }
 
