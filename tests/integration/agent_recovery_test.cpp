@@ -330,3 +330,56 @@ TEST_CASE("a task the master no longer knows is killed when its agent reregister
   CHECK(masterTaskState(port, "forgotten").empty());
   driver->stop();
 }
+
+TEST_CASE("a custom executor outlives a kill -9 of its agent and resubscribes to the next one") {
+  TempDir dir;
+  MasterProcess master(dir.file("master"), {"--allocation_interval=100ms"});
+  int port = master.port();
+  auto agent = std::make_unique<MasterProcess>(
+      dir.file("a1"), std::vector<std::string>{"--master=127.0.0.1:" + std::to_string(port), "--resources=cpus:2;mem:1024;disk:1024",
+                                               "--port=0"},
+      "agent");
+  int agentPort = agent->port();
+  REQUIRE(waitFor([&] { return activeAgents(port) == 1; }, 10s));
+  const char* tests = std::getenv("DCOS_TESTS_DIR");
+  REQUIRE(tests);
+  TestFramework fw;
+  TestFramework::TaskSpec spec{"custom", ""};
+  spec.executor = {{"executor_id", {{"value", "echoer"}}},
+                   {"command", {{"value", std::string("exec python3 ") + tests + "/support/test_executor.py"}}}};
+  fw.addTasks({spec});
+  auto driver = kernel::makeHttpDriver("127.0.0.1:" + std::to_string(port), testFrameworkInfo("custom-recovery"), fw);
+  fw.setDriver(driver.get());
+  driver->start();
+  REQUIRE(waitFor([&] { return fw.state("custom") == "TASK_RUNNING"; }, 20s));
+  // The `dcos executor` that supervises the custom executor's process (the only run on this agent).
+  int pid = 0;
+  for (const auto& run : std::filesystem::directory_iterator(dir.file("a1/runs"))) {
+    pid = std::stoi(readFile(run.path().string() + "/executor.pid"));
+  }
+  REQUIRE(pid > 0);
+
+  agent->process().signal(SIGKILL);
+  REQUIRE(agent->process().wait(5s) >= 0);
+  REQUIRE(alive(pid));
+  // The same port, so the executor finds its agent where MESOS_AGENT_ENDPOINT says.
+  agent = std::make_unique<MasterProcess>(
+      dir.file("a1"),
+      std::vector<std::string>{"--master=127.0.0.1:" + std::to_string(port), "--resources=cpus:2;mem:1024;disk:1024",
+                               "--port=" + std::to_string(agentPort)},
+      "agent");
+  REQUIRE(waitFor([&] { return activeAgents(port) == 1; }, 10s));
+  // A message reaches the executor only once it has subscribed to the new agent; retry until then.
+  std::string agentId = fw.agentOf("custom");
+  REQUIRE(waitFor([&] {
+    if (fw.sawEvent("MESSAGE")) return true;
+    (void)driver->send({{"type", "MESSAGE"},
+                        {"message", {{"agent_id", {{"value", agentId}}}, {"executor_id", {{"value", "echoer"}}}, {"data", "aGk="}}}});
+    return false;
+  }, 20s));
+  CHECK(fw.state("custom") == "TASK_RUNNING");
+  REQUIRE(driver->send({{"type", "KILL"}, {"kill", {{"task_id", {{"value", "custom"}}}}}}).ok());
+  CHECK(waitFor([&] { return fw.state("custom") == "TASK_KILLED"; }, 10s));
+  CHECK(waitFor([&] { return !alive(pid); }, 10s));
+  driver->stop();
+}

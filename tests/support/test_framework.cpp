@@ -75,13 +75,17 @@ void TestFramework::onOffers(const Json& offers) {
           continue;
         }
         left -= *need;
-        Json command = {{"value", it->command}, {"shell", true}};
-        if (!it->uris.is_null()) command["uris"] = it->uris;
-        launches.push_back({{"name", it->id},
-                            {"task_id", {{"value", it->id}}},
-                            {"agent_id", offer["agent_id"]},
-                            {"resources", need->toJson()},
-                            {"command", command}});
+        Json task = {{"name", it->id}, {"task_id", {{"value", it->id}}}, {"agent_id", offer["agent_id"]},
+                     {"resources", need->toJson()}};
+        if (it->executor.is_null()) {
+          Json command = {{"value", it->command}, {"shell", true}};
+          if (!it->uris.is_null()) command["uris"] = it->uris;
+          task["command"] = command;
+        } else {
+          task["executor"] = it->executor;
+          task["executor"]["framework_id"] = {{"value", frameworkId_}};
+        }
+        launches.push_back(std::move(task));
         launched_.insert(it->id);
         it = pending_.erase(it);
       }

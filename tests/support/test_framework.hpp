@@ -20,7 +20,8 @@ class TestFramework : public kernel::Scheduler {
     std::string id;
     std::string command;
     std::string resources = "cpus:0.1;mem:16";
-    Json uris = nullptr;  // command.uris when set
+    Json uris = nullptr;      // command.uris when set
+    Json executor = nullptr;  // an ExecutorInfo: the task runs on it instead of `command`
   };
 
   // Tasks to launch as offers allow; launched ones are not launched again by this framework.
