@@ -5,10 +5,13 @@ Starts a master and one agent from the binary, subscribes a framework through th
 HTTP API, accepts the first offer with one LAUNCH of N tasks and times from just before the
 ACCEPT to the N-th TASK_RUNNING update. The reference, measured in the same run on the same
 machine, is a plain loop that fork/execs the same N `sleep 30` processes (timed until all are
-spawned). Prints both times, the ratio (goal <= 2x) and the agent's RSS with N tasks running.
+spawned). Updates are acknowledged as they arrive, from a small pool of threads (--ack-threads),
+each on its own keep-alive connection, as a framework that acknowledges asynchronously would;
+TASK_RUNNING follows the acknowledged TASK_STARTING. Prints both times, the ratio (goal <= 2x)
+and the agent's RSS with N tasks running.
 Nothing here passes or fails; the exit status is 1 only if the launch did not complete.
 
-    python3 benchmarks/launch_bench.py [--tasks 500] [--binary build/dcos]
+    python3 benchmarks/launch_bench.py [--tasks 500] [--binary build/dcos] [--ack-threads 4]
 
 Every process started is stopped at the end: the framework is torn down through the API (the
 master kills its tasks), then master and agent get SIGTERM, and as a safety net any process left
@@ -186,6 +189,8 @@ class Scheduler:
         self.resp = resp
         self.framework_id = None
         self.calls = http.client.HTTPConnection(host, port, timeout=timeout)
+        self.ack_conns = []
+        self.timeout = timeout
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 
@@ -222,19 +227,21 @@ class Scheduler:
         except queue.Empty:
             return None
 
-    def call(self, call):
+    def call(self, call, conn=None):
+        """POSTs call on conn (default: the calls connection); a connection serves one thread."""
+        conn = conn or self.calls
         if self.framework_id and "framework_id" not in call:
             call["framework_id"] = {"value": self.framework_id}
         body = json.dumps(call)
         headers = {"Content-Type": "application/json", "Mesos-Stream-Id": self.stream_id}
         for attempt in range(2):  # one retry on a connection the server closed while idle
             try:
-                self.calls.request("POST", "/api/v1/scheduler", body, headers)
-                resp = self.calls.getresponse()
+                conn.request("POST", "/api/v1/scheduler", body, headers)
+                resp = conn.getresponse()
                 data = resp.read()
                 break
             except (http.client.HTTPException, ConnectionError):
-                self.calls.close()
+                conn.close()
                 if attempt:
                     raise
         if resp.status not in (200, 202):
@@ -243,13 +250,56 @@ class Scheduler:
 
     def close(self):
         self.closing = True
-        for conn in (self.calls, self.stream):
+        for conn in (self.calls, self.stream, *self.ack_conns):
             try:
                 if conn.sock:
                     conn.sock.shutdown(2)
             except OSError:
                 pass
             conn.close()
+
+
+class Acknowledger:
+    """Acknowledges updates from a few threads, each on its own keep-alive connection, as a real
+    framework acknowledges asynchronously instead of one call after another."""
+
+    def __init__(self, sched, threads):
+        self.sched = sched
+        self.todo = queue.Queue()
+        self.lock = threading.Lock()
+        self.seconds, self.count, self.errors = 0.0, 0, []
+        self.threads = [threading.Thread(target=self._work, daemon=True) for _ in range(threads)]
+        for t in self.threads:
+            t.start()
+
+    def _work(self):
+        conn = http.client.HTTPConnection(self.sched.host, self.sched.port, timeout=self.sched.timeout)
+        with self.lock:
+            self.sched.ack_conns.append(conn)
+        while True:
+            call = self.todo.get()
+            if call is None:
+                return
+            t0 = time.perf_counter()
+            try:
+                self.sched.call(call, conn)
+            except Exception as e:
+                with self.lock:
+                    self.errors.append(repr(e))
+                continue
+            with self.lock:
+                self.seconds += time.perf_counter() - t0
+                self.count += 1
+
+    def acknowledge(self, status):
+        self.todo.put({"type": "ACKNOWLEDGE", "acknowledge": {
+            "agent_id": status["agent_id"], "task_id": status["task_id"], "uuid": status["uuid"]}})
+
+    def stop(self):
+        for _ in self.threads:
+            self.todo.put(None)
+        for t in self.threads:
+            t.join(10)
 
 
 def scalar(resources, name):
@@ -321,10 +371,12 @@ def api_launch(args, work, daemons, result):
     start = time.perf_counter()
     sched.call(accept)
 
-    # Acknowledge updates as they come (the reader thread timestamps the RUNNING ones).
+    # Acknowledge updates as they come, from a pool of threads (the reader thread timestamps the
+    # RUNNING ones).
+    acker = Acknowledger(sched, args.ack_threads)
     end = time.monotonic() + args.timeout
     terminal = {}
-    ack_seconds, acks, uuids = 0.0, 0, set()
+    uuids = set()
     while not sched.all_running.is_set():
         event = sched.next_event(min(0.5, end - time.monotonic()))
         if time.monotonic() >= end:
@@ -335,11 +387,7 @@ def api_launch(args, work, daemons, result):
         if kind == "UPDATE":
             status = event["update"]["status"]
             if status.get("uuid"):
-                t0 = time.perf_counter()
-                sched.call({"type": "ACKNOWLEDGE", "acknowledge": {
-                    "agent_id": status["agent_id"], "task_id": status["task_id"], "uuid": status["uuid"]}})
-                ack_seconds += time.perf_counter() - t0
-                acks += 1
+                acker.acknowledge(status)
                 uuids.add(status["uuid"])
             if status["state"] not in ("TASK_STAGING", "TASK_STARTING", "TASK_RUNNING"):
                 terminal[status["task_id"]["value"]] = (status["state"], status.get("message", ""),
@@ -356,7 +404,12 @@ def api_launch(args, work, daemons, result):
         times = sorted(sched.running_at.values())
         states = dict(sched.states)
         firsts = sorted(sched.first_update_at.values())
-    result["acks"], result["ack_seconds"], result["dup_updates"] = acks, ack_seconds, acks - len(uuids)
+    acker.stop()
+    with acker.lock:
+        acks = acker.count
+        result["acks"], result["ack_seconds"], result["dup_updates"] = acks, acker.seconds, acks - len(uuids)
+        result["ack_errors"] = list(acker.errors)
+    result["ack_threads"] = args.ack_threads
     if len(firsts) >= n:
         result["first_update_time"] = firsts[n - 1] - start
     result["running"] = len(times)
@@ -428,6 +481,8 @@ def main():
                     help="the dcos binary (default: build/dcos in the repository)")
     ap.add_argument("--timeout", type=float, default=120.0,
                     help="seconds to wait for all tasks to be RUNNING (default 120)")
+    ap.add_argument("--ack-threads", type=int, default=4,
+                    help="threads acknowledging status updates, each on its own connection (default 4)")
     ap.add_argument("--resources", default="cpus:64;mem:65536;disk:100000;ports:[31000-32000]",
                     help="the agent's --resources")
     args = ap.parse_args()
@@ -459,7 +514,7 @@ def main():
     if result.get("first_update_time") is not None:
         print(f"    of which ACCEPT -> {n}th first update (TASK_STARTING)  {result['first_update_time'] * 1000:.1f} ms;"
               f" {result['acks']} ACKNOWLEDGE calls ({result['dup_updates']} for repeated updates)"
-              f" took {result['ack_seconds'] * 1000:.1f} ms in all"
+              f" from {result['ack_threads']} threads took {result['ack_seconds'] * 1000:.1f} ms in all"
               " (RUNNING follows the acknowledged STARTING)")
     if result.get("cpu"):
         print("    CPU time used meanwhile: " + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in result["cpu"].items()))
@@ -484,6 +539,8 @@ def main():
         print(f"  last states: {counts}; tasks with no update: {n - len(result['states'])}")
         if result.get("agent_tail"):
             print("  agent log tail:\n    " + result["agent_tail"].replace("\n", "\n    "))
+    if result.get("ack_errors"):
+        print(f"  {len(result['ack_errors'])} ACKNOWLEDGE calls failed, e.g. {result['ack_errors'][0]}")
     if result.get("error"):
         print(f"  error: {result['error']}")
     for note in notes:

@@ -8,6 +8,8 @@
 
 #include <cctype>
 #include <map>
+#include <set>
+#include <string_view>
 
 namespace dcos::kernel {
 namespace {
@@ -77,7 +79,47 @@ void addNamedPorts(const Json& task, const std::vector<uint64_t>& ports, std::ma
   }
 }
 
+// Shell reserved words and special/regular builtins (POSIX, plus common bash/dash ones): a command
+// line starting with one of these changes or depends on the shell itself, so it stays under sh.
+bool isShellWord(const std::string& w) {
+  static const std::set<std::string> kWords = {
+      "!",        "{",       "}",       ".",       ":",        "[",       "[[",      "]]",     "alias",
+      "bg",       "bind",    "break",   "builtin", "caller",   "case",    "cd",      "command", "compgen",
+      "complete", "continue", "declare", "dirs",   "disown",   "do",      "done",    "echo",    "elif",
+      "else",     "enable",  "esac",    "eval",    "exec",     "exit",    "export",  "false",   "fc",
+      "fg",       "fi",      "for",     "function", "getopts", "hash",    "help",    "history", "if",
+      "in",       "jobs",    "kill",    "let",     "local",    "logout",  "popd",    "printf",  "pushd",
+      "pwd",      "read",    "readonly", "return", "select",   "set",     "shift",   "shopt",   "source",
+      "suspend",  "test",    "then",    "time",    "times",    "trap",    "true",    "type",    "typeset",
+      "ulimit",   "umask",   "unalias", "unset",   "until",    "wait",    "while"};
+  return kWords.count(w) > 0;
+}
+
 }  // namespace
+
+std::optional<std::vector<std::string>> plainCommandWords(const std::string& line) {
+  std::vector<std::string> words;
+  std::string word;
+  for (char c : line) {
+    if (c == ' ' || c == '\t') {
+      if (!word.empty()) words.push_back(std::move(word));
+      word.clear();
+      continue;
+    }
+    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 std::string_view("-_./:=,+%@").find(c) != std::string_view::npos;
+    if (!plain) return std::nullopt;
+    word += c;
+  }
+  if (!word.empty()) words.push_back(std::move(word));
+  if (words.empty() || isShellWord(words[0])) return std::nullopt;
+  // `NAME=value cmd` is an assignment, not a program ('=' elsewhere in the first word is fine,
+  // but be conservative: any '=' in the first word keeps the shell).
+  if (words[0].find('=') != std::string::npos) return std::nullopt;
+  if (words[0][0] == '%') return std::nullopt;  // a job spec in shells with job control
+
+  return words;
+}
 
 std::vector<uint64_t> taskPorts(const Json& task) {
   std::vector<uint64_t> ports;
@@ -136,7 +178,10 @@ Result<LaunchSpec> buildUnchecked(const Json& task, const TaskPlacement& placeme
   LaunchSpec spec;
   spec.containerId = placement.containerId;
   spec.sandbox = placement.sandbox;
-  if (shell) {
+  if (auto words = shell ? plainCommandWords(value) : std::nullopt) {
+    spec.program = (*words)[0];
+    spec.argv = std::move(*words);
+  } else if (shell) {
     spec.program = "/bin/sh";
     spec.argv = {"sh", "-c", value};
   } else {

@@ -8,6 +8,7 @@
 #include "kernel/executor/spawn.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,9 @@ struct TaskPlacement {
 
 // Builds the spec. `command.shell` true (the default) runs `/bin/sh -c <value>`; false runs
 // `value` with `arguments` as argv (argv[0] included, as in Mesos; just `value` when empty).
+// A shell command that is a plain command line (see plainCommandWords) skips the shell: its
+// first word is the program (looked up in PATH) and its words are the argv, which is what
+// `sh -c` would have run for it anyway, minus one exec.
 // Errors:
 //   kInvalidArgument  no `command`, or no `command.value` (the task cannot run: TASK_ERROR)
 //   kInvalidArgument  also: a malformed container.rlimit_info or health_check
@@ -51,6 +55,15 @@ struct TaskPlacement {
 // PORT_<NAME> for named `discovery.ports`, then `command.environment.variables`, which win
 // over all of the above.
 Result<LaunchSpec> buildLaunchSpec(const Json& task, const TaskPlacement& placement);
+
+// The words of `line` if the shell would run it as one simple command with those words as argv
+// and nothing else: the words consist only of letters, digits and `-_./:=,+%@` (no quoting,
+// expansion, globbing, `~`, redirection, operator, comment or newline), are separated by spaces
+// or tabs, the first is not an assignment (contains no '='), no job spec (starts with '%') and
+// not a shell keyword or builtin
+// (cd, exit, export, exec, ulimit, trap, if, while, for, case, set, source, ., eval, read, wait,
+// kill, echo, test, ...: those stay under the shell). nullopt otherwise, and for a blank line.
+std::optional<std::vector<std::string>> plainCommandWords(const std::string& line);
 
 // The task's ports in the order its `ports` resources list them.
 std::vector<uint64_t> taskPorts(const Json& task);

@@ -254,11 +254,10 @@ void Master::acknowledge(FrameworkRecord& fw, const Json& ack) {
   TaskRecord& task = it->second;
   if (!task.status.is_null() && task.status.value("uuid", "") == uuid) {
     task.acknowledged = true;
-    if (isTerminalState(task.state)) {
-      finishTask(task);
-    } else if (auto r = registry_->putTask(task); !r) {
-      logger().error("persisting ack of task '{}': {}", task.key(), r.error().message);
-    }
+    // Only a terminal task's ack must be durable (it ends the task). The stored flag of a task
+    // still on its way or running is never read back: the next status update rewrites it, and
+    // the agent resends what the master never acknowledged. So no synchronous commit per ack.
+    if (isTerminalState(task.state)) finishTask(task);
   }
 }
 

@@ -59,6 +59,52 @@ TEST_CASE("a shell command runs under /bin/sh -c with the Mesos environment and 
   CHECK_FALSE(env.count("PORT3"));
 }
 
+TEST_CASE("a plain shell command line runs directly: program = first word, argv = the words") {
+  auto spec = buildLaunchSpec(task(R"({"command":{"value":"sleep 30"}})"), placement());
+  REQUIRE(spec.ok());
+  CHECK(spec->program == "sleep");
+  CHECK(spec->argv == std::vector<std::string>{"sleep", "30"});
+  auto many = buildLaunchSpec(
+      task(R"({"command":{"value":"  /usr/bin/env\t-i a=b ./x.sh --k=v,w +1 50% user@host:/p_q  "}})"), placement());
+  REQUIRE(many.ok());
+  CHECK(many->program == "/usr/bin/env");
+  CHECK(many->argv ==
+        std::vector<std::string>{"/usr/bin/env", "-i", "a=b", "./x.sh", "--k=v,w", "+1", "50%", "user@host:/p_q"});
+  // The environment is the same either way.
+  CHECK(envOf(*spec) == envOf(*buildLaunchSpec(task(), placement())));
+  // shell false is unaffected: the value is the program, spaces and all.
+  auto exact = buildLaunchSpec(task(R"({"command":{"shell":false,"value":"sleep 30"}})"), placement());
+  REQUIRE(exact.ok());
+  CHECK(exact->program == "sleep 30");
+}
+
+TEST_CASE("a command line with anything the shell interprets still runs under /bin/sh -c") {
+  for (std::string special : {"'", "\"", "$", "`", "\\", "*", "?", "[", "]", ";", "&", "|", "(", ")", "<", ">",
+                              "#", "\n", "!", "{", "}", "^", "\r", "\v", "\x7f", "\xc3\xa9"}) {
+    for (const std::string& line : {"sleep 3" + special, "sleep " + special + "3", special + "sleep 3"}) {
+      CAPTURE(line);
+      CHECK(plainCommandWords(line) == std::nullopt);
+      auto spec = buildLaunchSpec(task(Json{{"command", {{"value", line}}}}.dump()), placement());
+      REQUIRE(spec.ok());
+      CHECK(spec->program == "/bin/sh");
+      CHECK(spec->argv == std::vector<std::string>{"sh", "-c", line});
+    }
+  }
+  for (std::string line : {"exit 3", "cd /tmp", "exec sleep 1", "export A=1", "ulimit -n 10", "trap x INT",
+                           "if true", "while true", "for x", "case x", "set -e", "source f", ". f", "eval x",
+                           "read x", "wait", "kill 1", "echo hi", "A=1 sleep 3", "A=1", "~/bin/x", "sleep ~",
+                           "%1", "   ", ""}) {
+    CAPTURE(line);
+    CHECK(plainCommandWords(line) == std::nullopt);
+  }
+  auto exit3 = buildLaunchSpec(task(R"({"command":{"value":"exit 3"}})"), placement());
+  REQUIRE(exit3.ok());
+  CHECK(exit3->argv == std::vector<std::string>{"sh", "-c", "exit 3"});
+  auto cd = buildLaunchSpec(task(R"({"command":{"value":"cd /tmp"}})"), placement());
+  REQUIRE(cd.ok());
+  CHECK(cd->argv == std::vector<std::string>{"sh", "-c", "cd /tmp"});
+}
+
 TEST_CASE("shell false executes the value with the given arguments as argv") {
   auto spec = buildLaunchSpec(task(R"({"command":{"shell":false,"value":"/bin/echo","arguments":["echo","a b"]}})"),
                               placement());
