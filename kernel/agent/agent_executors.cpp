@@ -10,6 +10,7 @@
 #include "common/log.hpp"
 #include "kernel/agent/paths.hpp"
 #include "kernel/master/protocol.hpp"  // Mesos v1 JSON helpers shared with the master
+#include "kernel/master/records.hpp"   // isTerminalState
 
 #include <cstdlib>
 
@@ -256,7 +257,7 @@ std::string Agent::executorUpdate(CustomExecutor& ex, Json status) {
   if (!status.contains("timestamp")) status["timestamp"] = toEpochSeconds(clock_.now());
   t.status = status;
   t.state = state;
-  t.terminal = state != "TASK_STAGING" && state != "TASK_STARTING" && state != "TASK_RUNNING";
+  t.terminal = isTerminalState(state);
   if (t.terminal) finishedSandboxes_.emplace(t.sandbox, clock_.now());
   queueUpdate(t.frameworkId, t.taskId, status);
   checkpoint(t);

@@ -4,6 +4,7 @@
 #include "common/log.hpp"
 #include "kernel/agent/paths.hpp"
 #include "kernel/master/protocol.hpp"  // Mesos v1 JSON helpers shared with the master
+#include "kernel/master/records.hpp"   // isTerminalState
 
 #include <cstdlib>
 
@@ -18,6 +19,13 @@ std::string envOr(const char* name, const char* fallback) {
 }
 
 constexpr size_t kCompletedTasksKept = 100;
+
+bool hasCapability(const Json& frameworkInfo, const std::string& type) {
+  for (const auto& c : frameworkInfo.value("capabilities", Json::array())) {
+    if (c.is_object() && c.value("type", "") == type) return true;
+  }
+  return false;
+}
 
 }  // namespace
 
@@ -175,6 +183,10 @@ void Agent::killTask(const std::string& frameworkId, const std::string& taskId, 
   if (!t.executorKey.empty()) {
     killOnExecutor(t, killPolicy);
   } else if (t.launched) {
+    // Frameworks that understand it hear that the kill has begun (Mesos' TASK_KILLING_STATE).
+    if ((t.state == "TASK_RUNNING" || t.state == "TASK_STARTING") && hasCapability(t.frameworkInfo, "TASK_KILLING_STATE")) {
+      sendStatus(t, "TASK_KILLING", "", "");
+    }
     launcher_->kill(t.containerId, t.grace);
   }
   checkpoint(t);
@@ -232,7 +244,7 @@ void Agent::sendStatus(Task& t, const std::string& state, const std::string& mes
   if (t.healthy) status["healthy"] = *t.healthy;
   t.status = status;
   t.state = state;
-  t.terminal = state != "TASK_STAGING" && state != "TASK_STARTING" && state != "TASK_RUNNING";
+  t.terminal = isTerminalState(state);
   // From now on the sandbox is garbage to collect once old enough (agent_gc.cpp).
   if (t.terminal) finishedSandboxes_.emplace(t.sandbox, clock_.now());
   queueUpdate(t.frameworkId, t.taskId, std::move(status));

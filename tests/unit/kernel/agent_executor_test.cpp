@@ -145,6 +145,28 @@ TEST_CASE("a task that ignores SIGTERM is killed with SIGKILL after its kill_pol
   CHECK(took >= 600ms);
 }
 
+TEST_CASE("a framework with TASK_KILLING_STATE hears TASK_KILLING before TASK_KILLED, others do not") {
+  FakeMaster master;
+  AgentHarness h(master);
+  h.start();
+  master.waitCall("SUBSCRIBE");
+  Json aware = runTask("aware", {{"value", "exec sleep 30"}});
+  aware["run_task"]["framework_info"]["capabilities"] = {{{"type", "TASK_KILLING_STATE"}}};
+  master.send(aware);
+  master.send(runTask("plain", {{"value", "exec sleep 30"}}));
+  for (const char* id : {"aware", "plain"}) {
+    UpdateFollower updates(master, id);
+    updates.until([](const Json& st) { return isState(st, "TASK_RUNNING"); });
+    master.send(killTask(id));
+    Json next = updates.next();
+    if (std::string(id) == "aware") {
+      CHECK(isState(next, "TASK_KILLING"));
+      next = updates.next();
+    }
+    CHECK(isState(next, "TASK_KILLED"));
+  }
+}
+
 TEST_CASE("rlimits from container.rlimit_info apply to the task") {
   FakeMaster master;
   AgentHarness h(master);
