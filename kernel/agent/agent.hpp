@@ -188,7 +188,7 @@ class Agent {
   TaskLauncher::Callbacks executorCallbacks(const std::string& exKey);
   void launchQueued(CustomExecutor& ex);
   void sendToExecutor(CustomExecutor& ex, const Json& event);
-  void executorEnded(const std::string& exKey, const std::string& message);
+  void executorEnded(const std::string& exKey, const std::string& message, int waitStatus);
   void killOnExecutor(Task& t, const Json& killPolicy);
   void shutdownExecutors(const std::string& frameworkId);
   void deliverMessage(const Json& message);

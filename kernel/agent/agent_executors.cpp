@@ -89,12 +89,12 @@ void Agent::runOnExecutor(const std::string& key) {
 // The executor's process as a container: only its start failing and its end matter.
 TaskLauncher::Callbacks Agent::executorCallbacks(const std::string& exKey) {
   return {[this, exKey](Result<int> pid) {
-            if (!pid) executorEnded(exKey, "Executor failed to start: " + pid.error().message);
+            if (!pid) executorEnded(exKey, "Executor failed to start: " + pid.error().message, 127 << 8);
           },
           [this, exKey](const TaskTermination& how) {
             // "Command exited with status 1" → "Executor exited with status 1"
             std::string what = how.message.rfind("Command ", 0) == 0 ? how.message.substr(8) : how.message;
-            executorEnded(exKey, "Executor " + what);
+            executorEnded(exKey, "Executor " + what, how.signaled ? how.code : how.code << 8);
           },
           {}};
 }
@@ -135,9 +135,14 @@ void Agent::sendToExecutor(CustomExecutor& ex, const Json& event) {
 }
 
 // The executor's process ended: its tasks that did not report an end failed.
-void Agent::executorEnded(const std::string& exKey, const std::string& message) {
+void Agent::executorEnded(const std::string& exKey, const std::string& message, int waitStatus) {
   auto it = executors_.find(exKey);
   if (it == executors_.end()) return;
+  // The scheduler hears of it as a FAILURE event, as in Mesos.
+  link_->call({{"type", "EXECUTOR_EXITED"},
+               {"agent_id", idJson(agentId_)},
+               {"executor_exited",
+                {{"framework_id", idJson(it->second.frameworkId)}, {"executor_id", idJson(it->second.executorId)}, {"status", waitStatus}}}});
   logger().info("executor '{}' of framework '{}' ended: {}", it->second.executorId, it->second.frameworkId, message);
   if (it->second.stream) it->second.stream->close();
   std::vector<std::string> keys;

@@ -170,6 +170,19 @@ Result<void> Master::agentCall(const Json& call, const std::string& streamId) {
                                  {"message", {{"agent_id", idJson(agent.id)}, {"executor_id", idJson(*eid)}, {"data", m["data"]}}}});
     return success();
   }
+  if (type == "EXECUTOR_EXITED") {
+    Json e = call.value("executor_exited", Json());
+    auto fid = requireId(e, "framework_id", "/executor_exited");
+    if (!fid) return fid.error();
+    auto eid = requireId(e, "executor_id", "/executor_exited");
+    if (!eid) return eid.error();
+    auto fw = frameworks_.find(*fid);
+    if (fw == frameworks_.end()) return success();
+    sendToFramework(fw->second, {{"type", "FAILURE"},
+                                 {"failure", {{"agent_id", idJson(agent.id)}, {"executor_id", idJson(*eid)},
+                                              {"status", e.value("status", 0)}}}});
+    return success();
+  }
   if (type != "UPDATE") return invalidCall("/type", "Unknown agent call type '" + type + "'");
   // One update in "update", or a batch in "updates" (the agent sends whatever is due at once);
   // a batch is checked whole before any of it is applied.

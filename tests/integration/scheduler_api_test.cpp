@@ -330,8 +330,12 @@ TEST_CASE("a custom executor gets its task over the v1 executor API, and framewo
   CHECK(message["executor_id"]["value"] == "echoer");
   CHECK(message["agent_id"] == offer["agent_id"]);
 
-  // A kill goes to the executor, which reports it.
+  // A kill goes to the executor, which reports it and, with no task left, exits: a FAILURE event.
   REQUIRE(driver->send({{"type", "KILL"}, {"kill", {{"task_id", {{"value", "custom"}}}}}}).ok());
   CHECK(waitFor([&] { return state() == "TASK_KILLED"; }, 10s));
+  REQUIRE(waitFor([&] { return !rec.ofType("FAILURE").empty(); }, 10s));
+  json failure = rec.ofType("FAILURE")[0]["failure"];
+  CHECK(failure["executor_id"]["value"] == "echoer");
+  CHECK(failure["status"] == 0);
   driver->stop();
 }
