@@ -3,6 +3,7 @@
 #include "common/clock.hpp"
 #include "kernel/executor/channel.hpp"
 #include "kernel/executor/health_check.hpp"
+#include "kernel/executor/health_probe.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -95,7 +96,7 @@ class Executor {
   void step() {
     std::vector<pollfd> fds = {{signalFd_, POLLIN, 0}, {listenFd_, POLLIN, 0}};
     if (clientFd_ >= 0) fds.push_back({clientFd_, POLLIN, 0});
-    if (checkFd_ >= 0) fds.push_back({checkFd_, POLLIN, 0});
+    if (probe_.outputFd() >= 0) fds.push_back({probe_.outputFd(), POLLIN, 0});
     int timeout = -1;
     if (auto next = nextDeadline()) {
       auto ms = std::chrono::ceil<std::chrono::milliseconds>(*next - Clock::now()).count();
@@ -112,7 +113,7 @@ class Executor {
       if (p.fd == signalFd_) onSignals();
       else if (p.fd == listenFd_) onConnection();
       else if (p.fd == clientFd_) onClientData();
-      else if (p.fd == checkFd_) onCheckOutput();
+      else if (p.fd == probe_.outputFd()) probe_.onOutput();
     }
     onTimers();
   }
@@ -123,8 +124,8 @@ class Executor {
       if (t && (!next || *t < *next)) next = t;
     };
     consider(killAt_);
-    consider(checkDeadline_);
-    if (health_ && taskPid_ > 0 && checkPid_ <= 0 && !killing_) consider(fromTimePoint(health_->nextCheckAt()));
+    consider(probe_.deadline());
+    if (health_ && taskPid_ > 0 && !probe_.running() && !killing_) consider(fromTimePoint(health_->nextCheckAt()));
     if (finished_) consider(giveUpAt_);
     return next;
   }
@@ -135,12 +136,8 @@ class Executor {
       killAt_.reset();
       if (taskPid_ > 0) ::kill(-taskPid_, SIGKILL);
     }
-    if (checkDeadline_ && now >= *checkDeadline_) {
-      ::kill(-checkPid_, SIGKILL);
-      checkTimedOut_ = true;
-      checkDeadline_.reset();
-    }
-    if (health_ && taskPid_ > 0 && checkPid_ <= 0 && !killing_ && now >= fromTimePoint(health_->nextCheckAt())) {
+    if (auto d = probe_.deadline(); d && now >= *d) probe_.onDeadline();
+    if (health_ && taskPid_ > 0 && !probe_.running() && !killing_ && now >= fromTimePoint(health_->nextCheckAt())) {
       startCheck();
     }
     if (finished_ && giveUpAt_ && now >= *giveUpAt_) {
@@ -184,16 +181,16 @@ class Executor {
         taskEnded(taskWaitStatus(task_, status));
       }
     }
-    if (checkPid_ > 0) {
+    if (probe_.running()) {
       int status = 0;
-      if (::waitpid(checkPid_, &status, WNOHANG) == checkPid_) checkEnded(status);
+      if (::waitpid(probe_.pid(), &status, WNOHANG) == probe_.pid()) checkEnded(status);
     }
   }
 
   void taskEnded(int status) {
     taskPid_ = 0;
     killAt_.reset();
-    if (checkPid_ > 0) ::kill(-checkPid_, SIGKILL);
+    probe_.abort();
     std::string message = exitMessage(status);
     if (unhealthyKill_) message += " (killed after failing health checks: " + unhealthyDetail_ + ")";
     emit({{"kind", "TERMINATED"},
@@ -206,85 +203,17 @@ class Executor {
     if (clientFd_ < 0) giveUpAt_ = Clock::now() + std::chrono::nanoseconds(launch_.recoveryTimeoutNs);
   }
 
-  // --- health checks: each runs in a child of its own ---
+  // --- health checks: each runs in a child of its own (kernel/executor/health_probe.hpp) ---
 
   void startCheck() {
     health_->checkStarted(toTimePoint(Clock::now()));
-    const auto& spec = health_->spec();
-    checkOutput_.clear();
-    checkTimedOut_ = false;
-    if (spec.type == HealthCheckSpec::Type::kCommand) {
-      SpawnSpec s;
-      s.program = spec.program;
-      s.argv = spec.argv;
-      s.environment = launch_.environment;
-      s.environment.insert(s.environment.end(), spec.environment.begin(), spec.environment.end());
-      s.workDir = launch_.sandbox;
-      s.newProcessGroup = true;
-      s.dieWithParent = true;
-      int devNull = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
-      s.stdoutFd = s.stderrFd = devNull;
-      auto pid = spawnProcess(s);
-      ::close(devNull);
-      if (!pid) {
-        recordCheck(false, pid.error().message);
-        return;
-      }
-      checkPid_ = *pid;
-    } else {
-      int out[2];
-      if (::pipe2(out, O_CLOEXEC) != 0) return;
-      pid_t pid = ::fork();
-      if (pid == 0) {
-        ::setpgid(0, 0);
-        std::string detail;
-        bool ok = runNetworkCheck(spec, &detail);
-        ssize_t ignored = ::write(out[1], detail.data(), detail.size());
-        (void)ignored;
-        ::_exit(ok ? 0 : 1);
-      }
-      ::close(out[1]);
-      if (pid < 0) {
-        ::close(out[0]);
-        recordCheck(false, std::string("fork: ") + std::strerror(errno));
-        return;
-      }
-      checkPid_ = pid;
-      checkFd_ = out[0];
-    }
-    checkDeadline_ = Clock::now() + spec.timeout;
-  }
-
-  void onCheckOutput() {
-    char buf[512];
-    ssize_t n = ::read(checkFd_, buf, sizeof buf);
-    if (n > 0 && checkOutput_.size() < 4096) checkOutput_.append(buf, static_cast<size_t>(n));
-    if (n <= 0) {
-      ::close(checkFd_);
-      checkFd_ = -1;
-    }
+    std::string detail;
+    if (!probe_.start(health_->spec(), launch_.environment, launch_.sandbox, &detail)) recordCheck(false, detail);
   }
 
   void checkEnded(int status) {
-    checkPid_ = 0;
-    checkDeadline_.reset();
-    if (checkFd_ >= 0) {
-      onCheckOutput();
-      if (checkFd_ >= 0) ::close(checkFd_);
-      checkFd_ = -1;
-    }
-    if (taskPid_ <= 0 || killing_) return;
-    const auto& spec = health_->spec();
-    std::string detail = checkOutput_;
-    if (checkTimedOut_) {
-      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(spec.timeout).count();
-      detail = "timed out after " + (ms % 1000 ? std::to_string(ms) + "ms" : std::to_string(ms / 1000) + "s");
-    } else if (spec.type == HealthCheckSpec::Type::kCommand) {
-      detail = WIFSIGNALED(status) ? "terminated by signal " + signalName(WTERMSIG(status))
-                                   : "exited with status " + std::to_string(WEXITSTATUS(status));
-    }
-    bool passed = !checkTimedOut_ && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    recordCheck(passed, detail);
+    auto [passed, detail] = probe_.finish(status);
+    if (taskPid_ > 0 && !killing_) recordCheck(passed, detail);
   }
 
   void recordCheck(bool passed, const std::string& detail) {
@@ -355,17 +284,18 @@ class Executor {
 
   std::string runDir_;
   ExecutorLaunch launch_;
-  int listenFd_, signalFd_ = -1, clientFd_ = -1, checkFd_ = -1;
+  int listenFd_, signalFd_ = -1, clientFd_ = -1;
   LineReader reader_;
   std::deque<Json> pending_;
   long long seq_ = 0;
   SpawnedProcess task_;  // with a PID namespace, taskPid_ is the namespace's init
-  pid_t taskPid_ = 0, checkPid_ = 0;
+  pid_t taskPid_ = 0;
   Clock::time_point launchedAt_;
   std::optional<HealthTracker> health_;
-  std::string checkOutput_, unhealthyDetail_;
-  bool checkTimedOut_ = false, killing_ = false, unhealthyKill_ = false, finished_ = false, done_ = false;
-  std::optional<Clock::time_point> killAt_, checkDeadline_, giveUpAt_;
+  HealthProbe probe_;
+  std::string unhealthyDetail_;
+  bool killing_ = false, unhealthyKill_ = false, finished_ = false, done_ = false;
+  std::optional<Clock::time_point> killAt_, giveUpAt_;
 };
 
 }  // namespace
