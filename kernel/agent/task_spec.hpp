@@ -43,7 +43,10 @@ struct TaskPlacement {
 // `value` with `arguments` as argv (argv[0] included, as in Mesos; just `value` when empty).
 // A shell command that is a plain command line (see plainCommandWords) skips the shell: its
 // first word is the program (looked up in PATH) and its words are the argv, which is what
-// `sh -c` would have run for it anyway, minus one exec.
+// `sh -c` would have run for it anyway, minus one process (bash execs such a command itself;
+// dash forks it). The one visible difference: a program that is not found fails the launch
+// (TASK_FAILED, REASON_CONTAINER_LAUNCH_FAILED, "exec failed: ...") instead of the shell's exit
+// status 127.
 // Errors:
 //   kInvalidArgument  no `command`, or no `command.value` (the task cannot run: TASK_ERROR)
 //   kInvalidArgument  also: a malformed container.rlimit_info or health_check
@@ -59,10 +62,10 @@ Result<LaunchSpec> buildLaunchSpec(const Json& task, const TaskPlacement& placem
 // The words of `line` if the shell would run it as one simple command with those words as argv
 // and nothing else: the words consist only of letters, digits and `-_./:=,+%@` (no quoting,
 // expansion, globbing, `~`, redirection, operator, comment or newline), are separated by spaces
-// or tabs, the first is not an assignment (contains no '='), no job spec (starts with '%') and
-// not a shell keyword or builtin
-// (cd, exit, export, exec, ulimit, trap, if, while, for, case, set, source, ., eval, read, wait,
-// kill, echo, test, ...: those stay under the shell). nullopt otherwise, and for a blank line.
+// or tabs, and the first is no assignment (contains no '='), no job spec (starts with '%') and
+// no shell keyword or builtin (cd, exit, export, exec, ulimit, trap, if, while, for, case, set,
+// source, ., eval, read, wait, kill, echo, test, ...: those stay under the shell). nullopt
+// otherwise, and for a blank line.
 std::optional<std::vector<std::string>> plainCommandWords(const std::string& line);
 
 // The task's ports in the order its `ports` resources list them.

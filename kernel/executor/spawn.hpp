@@ -1,7 +1,8 @@
 #pragma once
-// Starting a process the way the agent and the executor need it: fork + exec with everything the
-// child does prepared before the fork (after it only async-signal-safe calls), and a CLOEXEC pipe
-// that tells the parent whether exec happened or why not.
+// Starting a process the way the agent and the executor need it: a vfork-style clone (the child
+// shares the parent's memory until it execs, as in posix_spawn; a PID namespace's init is forked)
+// + exec, with everything the child does prepared before (after it only async-signal-safe system
+// calls), and a CLOEXEC pipe that tells the parent whether exec happened or why not.
 
 #include "common/result.hpp"
 
