@@ -2,6 +2,7 @@
 // every task under its own `dcos executor`, and a framework speaking the v1 scheduler API over
 // HTTP. The agent is killed (-9 or SIGTERM) and restarted on the same work dir; executors and
 // tasks are killed behind its back.
+#include "tests/support/cluster.hpp"
 #include "tests/support/support.hpp"
 #include "common/store/sqlite.hpp"
 #include "tests/support/test_framework.hpp"
@@ -20,15 +21,6 @@ using namespace dcos::test;
 using nlohmann::json;
 
 namespace {
-
-json masterState(int port) { return json::parse(httpRequest(port, "GET", "/master/state").body); }
-
-int activeAgents(int port) {
-  int n = 0;
-  json state = masterState(port);
-  for (const auto& s : state["slaves"]) n += s["active"].get<bool>();
-  return n;
-}
 
 // The state of a task as the master sees it ("" if it does not list it).
 std::string masterTaskState(int port, const std::string& taskId) {
@@ -52,40 +44,10 @@ int executorPid(int agentPort, const std::string& taskId) {
   return 0;
 }
 
-std::unique_ptr<MasterProcess> startAgent(const TempDir& dir, const std::string& name, int masterPort,
-                                          const std::string& resources = "cpus:2;mem:1024;disk:1024") {
-  return std::make_unique<MasterProcess>(
-      dir.file(name), std::vector<std::string>{"--master=127.0.0.1:" + std::to_string(masterPort), "--resources=" + resources},
-      "agent");
-}
-
-// A task that records each launch and runs until the test releases it.
-TestFramework::TaskSpec heldTask(const TempDir& dir, const std::string& id) {
-  std::string launches = dir.file("launches");
-  std::string release = dir.file("release");
-  return {id, "echo $$ >> " + launches + "/" + id + "; while [ ! -e " + release + " ]; do sleep 0.05; done"};
-}
-
-int lines(const std::string& path) {
-  std::string text = readFile(path);
-  return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
-}
-
 // The pid a task recorded on its (first) launch.
 int launchedPid(const TempDir& dir, const std::string& id) {
   std::string text = readFile(dir.file("launches/" + id));
   return text.empty() ? 0 : std::stoi(text);
-}
-
-// Alive and not a zombie: a process whose parent died is reparented to pid 1, which here may
-// never reap it, so kill(pid, 0) alone would call a dead process alive.
-bool alive(int pid) {
-  if (pid <= 0) return false;
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat;
-  if (!std::getline(in, stat)) return false;
-  auto close = stat.rfind(')');
-  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z';
 }
 
 bool sawAnyOf(const TestFramework& fw, const std::string& taskId, const std::vector<std::string>& states) {
@@ -126,7 +88,7 @@ TEST_CASE(
   agent->process().signal(SIGKILL);
   REQUIRE(agent->process().wait(5s) >= 0);
   writeFile(finishFile, "");
-  REQUIRE(waitFor([&] { return !alive(finisherPid); }, 10s));
+  REQUIRE(waitFor([&] { return !processAlive(finisherPid); }, 10s));
   // Nothing could have told the framework while the agent was down.
   CHECK(fw.state("finisher") == "TASK_RUNNING");
 
@@ -137,7 +99,7 @@ TEST_CASE(
     CAPTURE(t.id);
     CHECK(waitFor([&] { return masterTaskState(port, t.id) == "TASK_RUNNING"; }, 10s));
     CHECK(lines(dir.file("launches/" + t.id)) == 1);
-    CHECK(alive(launchedPid(dir, t.id)));
+    CHECK(processAlive(launchedPid(dir, t.id)));
     CHECK(fw.state(t.id) == "TASK_RUNNING");
     CHECK_FALSE(sawAnyOf(fw, t.id, {"TASK_FAILED", "TASK_LOST", "TASK_KILLED", "TASK_ERROR", "TASK_DROPPED", "TASK_GONE"}));
   }
@@ -167,7 +129,7 @@ TEST_CASE("an executor killed while the agent runs fails its task with a message
   int execPid = executorPid(agent->port(), "t");
   REQUIRE(execPid > 0);
   CHECK(execPid != taskPid);
-  REQUIRE(alive(execPid));
+  REQUIRE(processAlive(execPid));
 
   REQUIRE(::kill(execPid, SIGKILL) == 0);
   REQUIRE(waitFor([&] { return fw.state("t") == "TASK_FAILED"; }, 15s));
@@ -176,7 +138,7 @@ TEST_CASE("an executor killed while the agent runs fails its task with a message
   CHECK(str(st, "reason") == "REASON_EXECUTOR_TERMINATED");
   CHECK(str(st, "message").find("Executor") != std::string::npos);
   CHECK(str(st, "message").find(std::to_string(execPid)) != std::string::npos);
-  CHECK(waitFor([&] { return !alive(taskPid); }, 10s));
+  CHECK(waitFor([&] { return !processAlive(taskPid); }, 10s));
   CHECK(lines(dir.file("launches/t")) == 1);
   CHECK(waitFor([&] { return masterTaskState(master.port(), "t") != "TASK_RUNNING"; }, 10s));
   driver->stop();
@@ -206,7 +168,7 @@ TEST_CASE("a task whose process is killed is reported by its executor") {
   CHECK(str(st, "message") == "Command terminated by signal SIGKILL");
   CHECK(str(st, "reason") == "REASON_COMMAND_EXECUTOR_FAILED");
   // Its executor has nothing left to do.
-  if (execPid > 0) CHECK(waitFor([&] { return !alive(execPid); }, 10s));
+  if (execPid > 0) CHECK(waitFor([&] { return !processAlive(execPid); }, 10s));
   CHECK(lines(dir.file("launches/t")) == 1);
   driver->stop();
 }
@@ -231,9 +193,9 @@ TEST_CASE("an executor that died while the agent was down: TASK_FAILED after the
 
   agent->process().signal(SIGKILL);
   REQUIRE(agent->process().wait(5s) >= 0);
-  REQUIRE(alive(execPid));  // executors outlive their agent
+  REQUIRE(processAlive(execPid));  // executors outlive their agent
   REQUIRE(::kill(execPid, SIGKILL) == 0);
-  REQUIRE(waitFor([&] { return !alive(execPid); }, 10s));
+  REQUIRE(waitFor([&] { return !processAlive(execPid); }, 10s));
 
   agent = startAgent(dir, "a1", port);
   REQUIRE(waitFor([&] { return fw.state("t") == "TASK_FAILED"; }, 20s));
@@ -243,7 +205,7 @@ TEST_CASE("an executor that died while the agent was down: TASK_FAILED after the
   CHECK(str(st, "message").find("while the agent was down") != std::string::npos);
   CHECK(str(st, "message").find(std::to_string(execPid)) != std::string::npos);
   // The orphaned task does not keep running.
-  CHECK(waitFor([&] { return !alive(taskPid); }, 10s));
+  CHECK(waitFor([&] { return !processAlive(taskPid); }, 10s));
   CHECK(lines(dir.file("launches/t")) == 1);
   CHECK(waitFor([&] { return masterTaskState(port, "t") != "TASK_RUNNING"; }, 10s));
   driver->stop();
@@ -270,9 +232,9 @@ TEST_CASE("SIGTERM to the agent leaves its tasks running and a restart adopts th
 
   agent->process().signal(SIGTERM);
   CHECK(agent->process().wait(15s) == 0);
-  CHECK(alive(heldPid));
-  CHECK(alive(killedPid));
-  CHECK(alive(heldExec));
+  CHECK(processAlive(heldPid));
+  CHECK(processAlive(killedPid));
+  CHECK(processAlive(heldExec));
   CHECK(masterTaskState(port, "held") == "TASK_RUNNING");
 
   agent = startAgent(dir, "a1", port);
@@ -280,14 +242,14 @@ TEST_CASE("SIGTERM to the agent leaves its tasks running and a restart adopts th
   CHECK(waitFor([&] { return executorPid(agent->port(), "held") == heldExec; }, 10s));
   CHECK(masterTaskState(port, "held") == "TASK_RUNNING");
   CHECK(masterTaskState(port, "killed") == "TASK_RUNNING");
-  CHECK(alive(heldPid));
+  CHECK(processAlive(heldPid));
 
   // The new agent can reach both executors: one task killed through the scheduler API...
   json killCall = {{"type", "KILL"},
                    {"kill", {{"task_id", {{"value", "killed"}}}, {"agent_id", {{"value", fw.agentOf("killed")}}}}}};
   REQUIRE(driver->send(killCall).ok());
   CHECK(waitFor([&] { return fw.state("killed") == "TASK_KILLED"; }, 15s));
-  CHECK(waitFor([&] { return !alive(killedPid); }, 10s));
+  CHECK(waitFor([&] { return !processAlive(killedPid); }, 10s));
   // ...and one that ends by itself is reported.
   CHECK(fw.state("held") == "TASK_RUNNING");
   writeFile(dir.file("release"), "");
@@ -324,8 +286,8 @@ TEST_CASE("a task the master no longer knows is killed when its agent reregister
   }
   master = std::make_unique<MasterProcess>(
       dir.file("master"), std::vector<std::string>{"--allocation_interval=100ms", "--port=" + std::to_string(port)});
-  CHECK(waitFor([&] { return !alive(forgottenPid); }, 15s));
-  CHECK(alive(keptPid));
+  CHECK(waitFor([&] { return !processAlive(forgottenPid); }, 15s));
+  CHECK(processAlive(keptPid));
   CHECK(waitFor([&] { return masterTaskState(port, "kept") == "TASK_RUNNING"; }, 10s));
   CHECK(masterTaskState(port, "forgotten").empty());
   driver->stop();
@@ -361,7 +323,7 @@ TEST_CASE("a custom executor outlives a kill -9 of its agent and resubscribes to
 
   agent->process().signal(SIGKILL);
   REQUIRE(agent->process().wait(5s) >= 0);
-  REQUIRE(alive(pid));
+  REQUIRE(processAlive(pid));
   // The same port, so the executor finds its agent where MESOS_AGENT_ENDPOINT says.
   agent = std::make_unique<MasterProcess>(
       dir.file("a1"),
@@ -380,6 +342,6 @@ TEST_CASE("a custom executor outlives a kill -9 of its agent and resubscribes to
   CHECK(fw.state("custom") == "TASK_RUNNING");
   REQUIRE(driver->send({{"type", "KILL"}, {"kill", {{"task_id", {{"value", "custom"}}}}}}).ok());
   CHECK(waitFor([&] { return fw.state("custom") == "TASK_KILLED"; }, 10s));
-  CHECK(waitFor([&] { return !alive(pid); }, 10s));
+  CHECK(waitFor([&] { return !processAlive(pid); }, 10s));
   driver->stop();
 }

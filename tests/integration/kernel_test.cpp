@@ -1,5 +1,6 @@
 // The offer kernel end to end: a real master and real agents (separate processes of the built
 // binary) on loopback, and a framework speaking the Mesos v1 scheduler API over HTTP.
+#include "tests/support/cluster.hpp"
 #include "tests/support/support.hpp"
 #include "tests/support/test_framework.hpp"
 
@@ -15,34 +16,6 @@ using namespace dcos::test;
 using nlohmann::json;
 
 namespace {
-
-json masterState(int port) { return json::parse(httpRequest(port, "GET", "/master/state").body); }
-
-int activeAgents(int port) {
-  int n = 0;
-  json state = masterState(port);
-  for (const auto& s : state["slaves"]) n += s["active"].get<bool>();
-  return n;
-}
-
-std::unique_ptr<MasterProcess> startAgent(const TempDir& dir, const std::string& name, int masterPort,
-                                          const std::string& resources = "cpus:2;mem:1024;disk:1024") {
-  return std::make_unique<MasterProcess>(
-      dir.file(name), std::vector<std::string>{"--master=127.0.0.1:" + std::to_string(masterPort), "--resources=" + resources},
-      "agent");
-}
-
-// A task that records each launch and runs until the test releases it.
-TestFramework::TaskSpec heldTask(const TempDir& dir, const std::string& id) {
-  std::string launches = dir.file("launches");
-  std::string release = dir.file("release");
-  return {id, "echo $$ >> " + launches + "/" + id + "; while [ ! -e " + release + " ]; do sleep 0.05; done"};
-}
-
-int lines(const std::string& path) {
-  std::string text = readFile(path);
-  return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
-}
 
 }  // namespace
 
