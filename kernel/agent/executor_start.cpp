@@ -46,13 +46,26 @@ Result<StartedExecutor> startExecutor(const LaunchSpec& spec, const std::string&
   launch.healthCheck = spec.healthCheck;
   launch.recoveryTimeoutNs = std::chrono::nanoseconds(options.recoveryTimeout).count();
   launch.pidNamespace = options.pidNamespace;
+  // The task (and its command health checks) enter the container's cgroups, not the executor:
+  // the task's limits are its own, whatever the executor costs.
+  if (cgroups) {
+    auto procs = cgroups->create(spec.containerId, {spec.cpus, spec.memBytes});
+    if (!procs) return Error(ErrorCode::kIo, "cannot create the container's cgroups: " + procs.error().message);
+    launch.cgroupProcs = *procs;
+  }
   {
     std::ofstream f(launchFilePath(runDir));
     f << launch.toJson().dump();
-    if (!f.flush()) return Error(ErrorCode::kIo, "cannot write " + launchFilePath(runDir));
+    if (!f.flush()) {
+      if (cgroups) cgroups->destroy(spec.containerId);
+      return Error(ErrorCode::kIo, "cannot write " + launchFilePath(runDir));
+    }
   }
   auto listenFd = listenUnix(executorSocketPath(runDir));
-  if (!listenFd) return listenFd.error();
+  if (!listenFd) {
+    if (cgroups) cgroups->destroy(spec.containerId);
+    return listenFd.error();
+  }
   SpawnSpec s;
   s.program = options.executorBinary;
   s.argv = {options.executorBinary, "executor", "--run_dir=" + runDir, "--listen_fd=3"};
@@ -65,17 +78,7 @@ Result<StartedExecutor> startExecutor(const LaunchSpec& spec, const std::string&
   s.stdoutFd = out;
   s.stderrFd = err;
   Result<int> pid = Error(ErrorCode::kIo, "cannot open the sandbox's stdout/stderr files: " + std::string(std::strerror(errno)));
-  if (out >= 0 && err >= 0) {
-    if (cgroups) {
-      auto procs = cgroups->create(spec.containerId, {spec.cpus, spec.memBytes});
-      if (procs) {
-        s.cgroupProcs = *procs;
-      } else {
-        pid = Error(ErrorCode::kIo, "cannot create the container's cgroups: " + procs.error().message);
-      }
-    }
-    if (!cgroups || !s.cgroupProcs.empty()) pid = spawnProcess(s);
-  }
+  if (out >= 0 && err >= 0) pid = spawnProcess(s);
   for (int f : {out, err}) {
     if (f >= 0) ::close(f);
   }

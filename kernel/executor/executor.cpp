@@ -64,6 +64,7 @@ class Executor {
     spec.dieWithParent = true;
     spec.limits = launch_.limits;
     spec.newPidNamespace = launch_.pidNamespace;
+    spec.cgroupProcs = launch_.cgroupProcs;
     auto pid = spawn(spec);
     if (!pid) {
       emit({{"kind", "LAUNCH_FAILED"}, {"message", pid.error().message}});
@@ -208,7 +209,9 @@ class Executor {
   void startCheck() {
     health_->checkStarted(toTimePoint(Clock::now()));
     std::string detail;
-    if (!probe_.start(health_->spec(), launch_.environment, launch_.sandbox, &detail)) recordCheck(false, detail);
+    if (!probe_.start(health_->spec(), launch_.environment, launch_.sandbox, launch_.cgroupProcs, &detail)) {
+      recordCheck(false, detail);
+    }
   }
 
   void checkEnded(int status) {
@@ -308,7 +311,7 @@ Json ExecutorLaunch::toJson() const {
   return {{"container_id", containerId}, {"task_id", taskId},   {"sandbox", sandbox},
           {"program", program},          {"argv", argv},        {"environment", environment},
           {"limits", limitsJson},        {"grace_ns", graceNs}, {"recovery_timeout_ns", recoveryTimeoutNs},
-          {"health_check", healthCheck}, {"pid_namespace", pidNamespace}};
+          {"health_check", healthCheck}, {"pid_namespace", pidNamespace}, {"cgroup_procs", cgroupProcs}};
 }
 
 Result<ExecutorLaunch> ExecutorLaunch::fromJson(const Json& j) {
@@ -328,6 +331,7 @@ Result<ExecutorLaunch> ExecutorLaunch::fromJson(const Json& j) {
     l.recoveryTimeoutNs = j.value("recovery_timeout_ns", l.recoveryTimeoutNs);
     l.healthCheck = j.value("health_check", Json());
     l.pidNamespace = j.value("pid_namespace", false);
+    l.cgroupProcs = j.value("cgroup_procs", std::vector<std::string>{});
     return l;
   } catch (const Json::exception& e) {
     return Error(ErrorCode::kInvalidArgument, std::string("launch.json: ") + e.what());

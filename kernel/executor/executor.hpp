@@ -26,6 +26,7 @@ struct ExecutorLaunch {
   long long recoveryTimeoutNs = 900'000'000'000;  // how long a finished executor waits for an agent
   Json healthCheck;                             // a Mesos v1 HealthCheck, or null
   bool pidNamespace = false;                    // the task gets its own PID namespace when allowed
+  std::vector<std::string> cgroupProcs;         // the container's cgroups, entered by the task
 
   Json toJson() const;
   static Result<ExecutorLaunch> fromJson(const Json& json);

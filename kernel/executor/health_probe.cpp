@@ -18,7 +18,7 @@ HealthProbe::~HealthProbe() {
 }
 
 bool HealthProbe::start(const HealthCheckSpec& spec, const std::vector<std::string>& taskEnvironment,
-                        const std::string& sandbox, std::string* detail) {
+                        const std::string& sandbox, const std::vector<std::string>& cgroupProcs, std::string* detail) {
   spec_ = spec;
   output_.clear();
   timedOut_ = false;
@@ -29,6 +29,7 @@ bool HealthProbe::start(const HealthCheckSpec& spec, const std::vector<std::stri
     s.environment = taskEnvironment;
     s.environment.insert(s.environment.end(), spec.environment.begin(), spec.environment.end());
     s.workDir = sandbox;
+    s.cgroupProcs = cgroupProcs;
     s.newProcessGroup = true;
     s.dieWithParent = true;
     int devNull = ::open("/dev/null", O_WRONLY | O_CLOEXEC);

@@ -20,9 +20,10 @@ class HealthProbe {
 
   ~HealthProbe();
 
-  // Starts a check; false (with `detail` saying why) when it could not even start.
+  // Starts a check; false (with `detail` saying why) when it could not even start. A COMMAND
+  // check runs in the task's sandbox and cgroups (`cgroupProcs`), with its environment.
   bool start(const HealthCheckSpec& spec, const std::vector<std::string>& taskEnvironment, const std::string& sandbox,
-             std::string* detail);
+             const std::vector<std::string>& cgroupProcs, std::string* detail);
 
   bool running() const { return pid_ > 0; }
   int pid() const { return pid_; }

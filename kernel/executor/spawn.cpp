@@ -132,6 +132,13 @@ int sharedChildMain(void* arg) {
 // parent prepared. All signals stay blocked from before the clone until the child has reset
 // every handler to the default, so no handler of the parent ever runs in the child.
 pid_t spawnShared(const SpawnSpec& spec, const Prepared& p, int reportFd) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  // Sanitizer runtimes cannot follow a child running on a foreign stack in the parent's memory
+  // (their interceptors may wait on locks the suspended parent holds): a plain fork there.
+  pid_t forked = ::fork();
+  if (forked == 0) runChild(spec, p, reportFd);
+  return forked;
+#endif
   constexpr size_t kStackSize = 128 * 1024;
   std::unique_ptr<char[]> stack(new (std::nothrow) char[kStackSize]);
   if (!stack) {
