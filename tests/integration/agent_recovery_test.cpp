@@ -57,6 +57,33 @@ bool sawAnyOf(const TestFramework& fw, const std::string& taskId, const std::vec
 
 std::string str(const json& j, const char* key) { return j.is_object() ? j.value(key, std::string()) : std::string(); }
 
+// A master, one agent and a framework whose held tasks are all RUNNING; the driver stops first.
+struct HeldTasks {
+  TempDir dir;
+  std::unique_ptr<MasterProcess> master;
+  std::unique_ptr<MasterProcess> agent;
+  TestFramework fw;
+  std::unique_ptr<kernel::SchedulerDriver> driver;
+  int port = 0;
+
+  HeldTasks(const std::string& name, const std::vector<std::string>& ids) {
+    std::filesystem::create_directories(dir.file("launches"));
+    master = std::make_unique<MasterProcess>(dir.file("master"), std::vector<std::string>{"--allocation_interval=100ms"});
+    port = master->port();
+    agent = startAgent(dir, "a1", port);
+    REQUIRE(waitFor([&] { return activeAgents(port) == 1; }, 10s));
+    std::vector<TestFramework::TaskSpec> tasks;
+    for (const auto& id : ids) tasks.push_back(heldTask(dir, id));
+    fw.addTasks(tasks);
+    driver = kernel::makeHttpDriver("127.0.0.1:" + std::to_string(port), testFrameworkInfo(name), fw);
+    fw.setDriver(driver.get());
+    driver->start();
+    REQUIRE(waitFor([&] { return fw.countInState("TASK_RUNNING") == static_cast<int>(ids.size()); }, 20s));
+    for (const auto& id : ids) REQUIRE(waitFor([&] { return launchedPid(dir, id) > 0; }, 5s));
+  }
+  ~HeldTasks() { driver->stop(); }
+};
+
 }  // namespace
 
 TEST_CASE(
@@ -113,18 +140,12 @@ TEST_CASE(
 }
 
 TEST_CASE("an executor killed while the agent runs fails its task with a message") {
-  TempDir dir;
-  std::filesystem::create_directories(dir.file("launches"));
-  MasterProcess master(dir.file("master"), {"--allocation_interval=100ms"});
-  auto agent = startAgent(dir, "a1", master.port());
-  REQUIRE(waitFor([&] { return activeAgents(master.port()) == 1; }, 10s));
-  TestFramework fw;
-  fw.addTasks({heldTask(dir, "t")});
-  auto driver = kernel::makeHttpDriver("127.0.0.1:" + std::to_string(master.port()), testFrameworkInfo("executor-kill"), fw);
-  fw.setDriver(driver.get());
-  driver->start();
-  REQUIRE(waitFor([&] { return fw.state("t") == "TASK_RUNNING"; }, 20s));
-  REQUIRE(waitFor([&] { return launchedPid(dir, "t") > 0; }, 5s));
+  HeldTasks c("executor-kill", {"t"});
+  auto& dir = c.dir;
+  auto& fw = c.fw;
+  auto& driver = c.driver;
+  auto& agent = c.agent;
+  int port = c.port;
   int taskPid = launchedPid(dir, "t");
   int execPid = executorPid(agent->port(), "t");
   REQUIRE(execPid > 0);
@@ -140,23 +161,16 @@ TEST_CASE("an executor killed while the agent runs fails its task with a message
   CHECK(str(st, "message").find(std::to_string(execPid)) != std::string::npos);
   CHECK(waitFor([&] { return !processAlive(taskPid); }, 10s));
   CHECK(lines(dir.file("launches/t")) == 1);
-  CHECK(waitFor([&] { return masterTaskState(master.port(), "t") != "TASK_RUNNING"; }, 10s));
+  CHECK(waitFor([&] { return masterTaskState(port, "t") != "TASK_RUNNING"; }, 10s));
   driver->stop();
 }
 
 TEST_CASE("a task whose process is killed is reported by its executor") {
-  TempDir dir;
-  std::filesystem::create_directories(dir.file("launches"));
-  MasterProcess master(dir.file("master"), {"--allocation_interval=100ms"});
-  auto agent = startAgent(dir, "a1", master.port());
-  REQUIRE(waitFor([&] { return activeAgents(master.port()) == 1; }, 10s));
-  TestFramework fw;
-  fw.addTasks({heldTask(dir, "t")});
-  auto driver = kernel::makeHttpDriver("127.0.0.1:" + std::to_string(master.port()), testFrameworkInfo("task-kill"), fw);
-  fw.setDriver(driver.get());
-  driver->start();
-  REQUIRE(waitFor([&] { return fw.state("t") == "TASK_RUNNING"; }, 20s));
-  REQUIRE(waitFor([&] { return launchedPid(dir, "t") > 0; }, 5s));
+  HeldTasks c("task-kill", {"t"});
+  auto& dir = c.dir;
+  auto& fw = c.fw;
+  auto& driver = c.driver;
+  auto& agent = c.agent;
   int taskPid = launchedPid(dir, "t");
   int execPid = executorPid(agent->port(), "t");
 
@@ -174,19 +188,12 @@ TEST_CASE("a task whose process is killed is reported by its executor") {
 }
 
 TEST_CASE("an executor that died while the agent was down: TASK_FAILED after the restart") {
-  TempDir dir;
-  std::filesystem::create_directories(dir.file("launches"));
-  MasterProcess master(dir.file("master"), {"--allocation_interval=100ms"});
-  int port = master.port();
-  auto agent = startAgent(dir, "a1", port);
-  REQUIRE(waitFor([&] { return activeAgents(port) == 1; }, 10s));
-  TestFramework fw;
-  fw.addTasks({heldTask(dir, "t")});
-  auto driver = kernel::makeHttpDriver("127.0.0.1:" + std::to_string(port), testFrameworkInfo("executor-died-down"), fw);
-  fw.setDriver(driver.get());
-  driver->start();
-  REQUIRE(waitFor([&] { return fw.state("t") == "TASK_RUNNING"; }, 20s));
-  REQUIRE(waitFor([&] { return launchedPid(dir, "t") > 0; }, 5s));
+  HeldTasks c("executor-died-down", {"t"});
+  auto& dir = c.dir;
+  auto& fw = c.fw;
+  auto& driver = c.driver;
+  auto& agent = c.agent;
+  int port = c.port;
   int taskPid = launchedPid(dir, "t");
   int execPid = executorPid(agent->port(), "t");
   REQUIRE(execPid > 0);
@@ -212,19 +219,12 @@ TEST_CASE("an executor that died while the agent was down: TASK_FAILED after the
 }
 
 TEST_CASE("SIGTERM to the agent leaves its tasks running and a restart adopts them") {
-  TempDir dir;
-  std::filesystem::create_directories(dir.file("launches"));
-  MasterProcess master(dir.file("master"), {"--allocation_interval=100ms"});
-  int port = master.port();
-  auto agent = startAgent(dir, "a1", port);
-  REQUIRE(waitFor([&] { return activeAgents(port) == 1; }, 10s));
-  TestFramework fw;
-  fw.addTasks({heldTask(dir, "held"), heldTask(dir, "killed")});
-  auto driver = kernel::makeHttpDriver("127.0.0.1:" + std::to_string(port), testFrameworkInfo("agent-sigterm"), fw);
-  fw.setDriver(driver.get());
-  driver->start();
-  REQUIRE(waitFor([&] { return fw.countInState("TASK_RUNNING") == 2; }, 20s));
-  REQUIRE(waitFor([&] { return launchedPid(dir, "held") > 0 && launchedPid(dir, "killed") > 0; }, 5s));
+  HeldTasks c("agent-sigterm", {"held", "killed"});
+  auto& dir = c.dir;
+  auto& fw = c.fw;
+  auto& driver = c.driver;
+  auto& agent = c.agent;
+  int port = c.port;
   int heldPid = launchedPid(dir, "held");
   int killedPid = launchedPid(dir, "killed");
   int heldExec = executorPid(agent->port(), "held");
