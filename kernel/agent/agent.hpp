@@ -180,7 +180,6 @@ class Agent {
     Json info, frameworkInfo;
     std::shared_ptr<http::ResponseStream> stream;  // while subscribed
     std::vector<std::string> queued;               // task keys to LAUNCH once subscribed
-    bool running = false;
   };
   static bool usesCustomExecutor(const Json& task);
   void runOnExecutor(const std::string& key);

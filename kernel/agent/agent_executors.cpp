@@ -23,11 +23,18 @@ http::Response badCall(const std::string& path, const std::string& message) {
   return http::Response::error(400, message, {{path, {message}}});
 }
 
+// A string field of a call, "" when it is missing or not a string (callers say which is required).
+std::string stringField(const Json& obj, const char* key) {
+  if (!obj.is_object()) return "";
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
 }  // namespace
 
 bool Agent::usesCustomExecutor(const Json& task) {
   auto it = task.find("executor");
-  return it != task.end() && it->is_object() && !task.contains("command") && it->value("type", "CUSTOM") != "DEFAULT";
+  return it != task.end() && it->is_object() && !task.contains("command") && stringField(*it, "type") != "DEFAULT";
 }
 
 // RUN_TASK for a custom executor: the task waits for its executor, started now if it is not
@@ -54,7 +61,7 @@ void Agent::runOnExecutor(const std::string& key) {
     // The executor runs like a task whose command is the executor's, with the environment the
     // Mesos executor libraries read.
     Json pseudo = {{"task_id", idJson(executorId)},
-                   {"name", info.value("name", executorId)},
+                   {"name", stringField(info, "name").empty() ? executorId : stringField(info, "name")},
                    {"command", info["command"]},
                    {"resources", info.value("resources", Json::array())}};
     if (info.contains("container")) pseudo["container"] = info["container"];
@@ -74,7 +81,6 @@ void Agent::runOnExecutor(const std::string& key) {
       return;
     }
     logger().info("starting executor '{}' of framework '{}' in '{}'", executorId, t.frameworkId, ex.sandbox);
-    ex.running = true;
     it = executors_.emplace(exKey, std::move(ex)).first;
     launcher_->launch(*spec, executorCallbacks(exKey));
   }
@@ -112,7 +118,6 @@ void Agent::recoverOnExecutor(Task& t) {
     ex.frameworkInfo = t.frameworkInfo;
     ex.containerId = t.containerId;
     ex.sandbox = t.sandbox;
-    ex.running = true;
     launcher_->recover(ex.containerId, executorCallbacks(t.executorKey));
   }
   if (!t.launched) ex.queued.push_back(t.key());
@@ -186,7 +191,7 @@ void Agent::deliverMessage(const Json& message) {
     logger().info("dropping a framework message for executor '{}', which is not subscribed here", exKey);
     return;
   }
-  sendToExecutor(it->second, {{"type", "MESSAGE"}, {"message", {{"data", message.value("data", "")}}}});
+  sendToExecutor(it->second, {{"type", "MESSAGE"}, {"message", {{"data", stringField(message, "data")}}}});
 }
 
 void Agent::executorCall(http::Request& request, http::Responder responder) {
@@ -202,7 +207,7 @@ void Agent::executorCall(http::Request& request, http::Responder responder) {
         http::Response::error(404, "Executor '" + executorId + "' of framework '" + frameworkId + "' is not known here"));
   }
   CustomExecutor& ex = it->second;
-  std::string type = call.value("type", "");
+  std::string type = stringField(call, "type");
   if (type == "SUBSCRIBE") {
     if (ex.stream) ex.stream->close();  // a resubscription replaces the old stream
     ex.stream = responder.stream(200, {{"Content-Type", "application/recordio"}, {"Record-IO-Content-Type", "application/json"}});
@@ -216,20 +221,29 @@ void Agent::executorCall(http::Request& request, http::Responder responder) {
     sendToExecutor(ex, {{"type", "SUBSCRIBED"},
                         {"subscribed", {{"executor_info", ex.info}, {"framework_info", ex.frameworkInfo},
                                         {"agent_info", agentInfo}, {"container_id", idJson(ex.containerId)}}}});
-    for (const auto& u : call.value("/subscribe/unacknowledged_updates"_json_pointer, Json::array())) {
-      executorUpdate(ex, u.value("status", Json()));
+    // Updates the executor repeats after a reconnection; malformed ones are ignored (the stream is
+    // already open, and the executor will repeat what it still needs acknowledged).
+    Json subscribe = call.contains("subscribe") && call["subscribe"].is_object() ? call["subscribe"] : Json::object();
+    Json repeated = subscribe.value("unacknowledged_updates", Json::array());
+    for (const auto& u : repeated.is_array() ? repeated : Json::array()) {
+      if (u.is_object() && u.contains("status") && u["status"].is_object()) (void)executorUpdate(ex, u["status"]);
     }
     launchQueued(ex);
     return;
   }
   if (type == "UPDATE") {
-    Json status = call.value("/update/status"_json_pointer, Json());
-    if (!status.is_object()) return responder.send(badCall("/update/status", "update.status is required"));
+    Json update = call.contains("update") ? call["update"] : Json();
+    Json status = update.is_object() && update.contains("status") ? update["status"] : Json();
+    if (!status.is_object()) return responder.send(badCall("/update/status", "update.status must be a TaskStatus object"));
     if (auto problem = executorUpdate(ex, status); !problem.empty()) return responder.send(badCall("/update/status", problem));
     return responder.send(http::Response{202, {}, ""});
   }
   if (type == "MESSAGE") {
-    std::string data = call.value("/message/data"_json_pointer, std::string());
+    Json message = call.contains("message") ? call["message"] : Json();
+    if (!message.is_object() || !message.contains("data") || !message["data"].is_string()) {
+      return responder.send(badCall("/message/data", "message.data must be a base64 string"));
+    }
+    std::string data = message["data"].get<std::string>();
     link_->call({{"type", "MESSAGE"},
                  {"agent_id", idJson(agentId_)},
                  {"message", {{"framework_id", idJson(frameworkId)}, {"executor_id", idJson(executorId)}, {"data", data}}}});
@@ -242,9 +256,9 @@ void Agent::executorCall(http::Request& request, http::Responder responder) {
 // executor hears ACKNOWLEDGED once it is on disk. Returns what is wrong with it, or "".
 std::string Agent::executorUpdate(CustomExecutor& ex, Json status) {
   std::string taskId = idValue(status, "task_id");
-  std::string uuid = status.value("uuid", "");
-  std::string state = status.value("state", "");
-  if (taskId.empty() || state.empty() || uuid.empty()) return "a status needs task_id, state and uuid";
+  std::string uuid = stringField(status, "uuid");
+  std::string state = stringField(status, "state");
+  if (taskId.empty() || state.empty() || uuid.empty()) return "a status needs task_id, state and uuid (strings)";
   auto it = tasks_.find(ex.frameworkId + "/" + taskId);
   if (it == tasks_.end() || it->second.executorKey != ex.frameworkId + "/" + ex.executorId) {
     return "task '" + taskId + "' is not a task of this executor";

@@ -4,9 +4,7 @@
 #include "kernel/agent/cgroups.hpp"
 
 #include <fcntl.h>
-#include <linux/close_range.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 

@@ -320,6 +320,45 @@ TEST_CASE("a custom executor gets its task over the v1 executor API, and framewo
   };
   REQUIRE(waitFor([&] { return state() == "TASK_RUNNING"; }, 20s));
 
+  // Malformed executor calls get a 4xx naming the problem and change nothing.
+  json ids = {{"framework_id", {{"value", driver->frameworkId()}}}, {"executor_id", {{"value", "echoer"}}}};
+  auto executorCall = [&](const std::string& body) {
+    return httpRequest(c.agent.port(), "POST", "/api/v1/executor", body, {{"Content-Type", "application/json"}});
+  };
+  auto with = [&](json extra) {
+    json body = ids;
+    body.update(extra);
+    return body.dump();
+  };
+  struct Bad {
+    std::string body;
+    int status;
+    std::string path;
+  };
+  std::vector<Bad> bad = {
+      {"{not json", 400, ""},
+      {json{{"type", "UPDATE"}, {"framework_id", ids["framework_id"]}}.dump(), 400, "/executor_id"},
+      {json{{"type", "UPDATE"}, {"framework_id", ids["framework_id"]}, {"executor_id", {{"value", "nobody"}}}}.dump(), 404, ""},
+      {with({{"type", 7}}), 400, "/type"},
+      {with({{"type", "UPDATE"}, {"update", "x"}}), 400, "/update/status"},
+      {with({{"type", "UPDATE"}, {"update", {{"status", {{"task_id", {{"value", "custom"}}}, {"state", "TASK_FAILED"}, {"uuid", 5}}}}}}), 400, "/update/status"},
+      {with({{"type", "UPDATE"}, {"update", {{"status", {{"task_id", {{"value", "other"}}}, {"state", "TASK_FAILED"}, {"uuid", "AAAA"}}}}}}), 400, "/update/status"},
+      {with({{"type", "MESSAGE"}, {"message", {{"data", 12}}}}), 400, "/message/data"},
+  };
+  for (const auto& b : bad) {
+    CAPTURE(b.body);
+    auto reply = executorCall(b.body);
+    CHECK(reply.status == b.status);
+    json error = json::parse(reply.body, nullptr, false);
+    REQUIRE(error.is_object());
+    CHECK(error.contains("message"));
+    if (!b.path.empty()) {
+      REQUIRE(!error["details"].empty());
+      CHECK(error["details"][0]["path"] == b.path);
+    }
+  }
+  CHECK(state() == "TASK_RUNNING");
+
   // Scheduler → executor → scheduler.
   REQUIRE(driver->send({{"type", "MESSAGE"},
                         {"message", {{"agent_id", offer["agent_id"]}, {"executor_id", {{"value", "echoer"}}}, {"data", "aGVsbG8="}}}})
