@@ -1,16 +1,15 @@
 // One contract, two scheduler drivers: the same scenarios run through the HTTP driver and the
 // in-process driver against a master hosted in this test process (its event loop on a thread)
 // and a real agent process.
-#include "common/http/server.hpp"
 #include "kernel/daemon.hpp"
 #include "kernel/master/master.hpp"
+#include "tests/support/local_server.hpp"
 #include "tests/support/support.hpp"
 #include "tests/support/test_framework.hpp"
 
 #include <doctest/doctest.h>
 
 #include <future>
-#include <thread>
 
 using namespace dcos;
 using namespace dcos::test;
@@ -19,11 +18,9 @@ namespace {
 
 // A master in this process, serving HTTP on an ephemeral port.
 struct LocalMaster {
-  EventLoop loop;
-  http::Router router;
+  LocalServer http;
+  EventLoop& loop = http.loop;
   std::unique_ptr<kernel::Master> master;
-  std::unique_ptr<http::Server> server;
-  std::thread thread;
   int port = 0;
 
   explicit LocalMaster(const std::string& workDir) {
@@ -34,20 +31,13 @@ struct LocalMaster {
     auto m = kernel::Master::open(loop, SystemClock::instance(), workDir, o);
     REQUIRE(m.ok());
     master = std::move(*m);
-    master->registerRoutes(router);
+    master->registerRoutes(http.router);
     master->start();
-    http::ServerOptions so;
-    so.address = "127.0.0.1";
-    server = std::make_unique<http::Server>(loop, router, so);
-    auto p = server->listen();
-    REQUIRE(p.ok());
-    port = *p;
-    thread = std::thread([this] { loop.run(); });
+    http.start({.address = "127.0.0.1"});
+    port = http.port;
   }
-  ~LocalMaster() {
-    loop.post([this] { server->shutdown([this] { loop.stop(); }); });
-    thread.join();
-  }
+  // The loop stops before the master goes.
+  ~LocalMaster() { http.stop(); }
   // Runs fn on the master's loop and waits for it.
   template <typename F>
   auto onLoop(F fn) {

@@ -8,6 +8,11 @@
 
 #include <doctest/doctest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <memory>
 #include <string>
 #include <thread>
@@ -31,12 +36,41 @@ struct LocalServer {
     port = *p;
     thread = std::thread([this] { loop.run(); });
   }
-  ~LocalServer() {
+  ~LocalServer() { stop(); }
+  // Shuts the server down gracefully and joins the loop thread. Idempotent.
+  void stop() {
     if (!thread.joinable()) return;
     loop.post([this] { server->shutdown([this] { loop.stop(); }); });
     thread.join();
   }
   std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port) + path; }
 };
+
+// A listening socket on 127.0.0.1 and an ephemeral port that never accepts: the kernel completes
+// TCP handshakes, nothing more happens (a server that hangs).
+struct Listener {
+  int fd = -1;
+  uint16_t port = 0;
+  Listener() {
+    fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(::listen(fd, 16) == 0);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    port = ntohs(addr.sin_port);
+  }
+  ~Listener() { ::close(fd); }
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
+};
+
+// A port nothing listens on (bound once, then released): connecting is refused.
+inline uint16_t unusedPort() {
+  Listener l;
+  return l.port;
+}
 
 }  // namespace dcos::test

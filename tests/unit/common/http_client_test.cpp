@@ -20,33 +20,10 @@
 
 using namespace dcos;
 using namespace std::chrono_literals;
+using test::Listener;
+using test::unusedPort;
 
 namespace {
-
-// A listening socket on 127.0.0.1 and an ephemeral port that never accepts: the kernel completes
-// TCP handshakes, nothing more happens.
-struct Listener {
-  int fd = -1;
-  uint16_t port = 0;
-  Listener() {
-    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    REQUIRE(listen(fd, 16) == 0);
-    socklen_t len = sizeof addr;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    port = ntohs(addr.sin_port);
-  }
-  ~Listener() { close(fd); }
-};
-
-// A port nothing listens on (bound once, then released).
-uint16_t freePort() {
-  Listener l;
-  return l.port;
-}
 
 // Answers one connection with canned bytes and closes it, like an HTTP/1.0 server whose body
 // ends with the connection.
@@ -280,7 +257,7 @@ TEST_CASE("client refuses bodies over maxBodyBytes with and without Content-Leng
 }
 
 TEST_CASE("client reports refused connections and unknown hosts as unavailable and bad URLs as invalid") {
-  auto refused = http::fetch(get("http://127.0.0.1:" + std::to_string(freePort()) + "/x"));
+  auto refused = http::fetch(get("http://127.0.0.1:" + std::to_string(unusedPort()) + "/x"));
   REQUIRE(!refused.ok());
   CHECK(refused.error().code == ErrorCode::kUnavailable);
   CHECK(contains(refused.error().message, "cannot connect to 127.0.0.1:"));

@@ -15,6 +15,8 @@
 using namespace dcos;
 using namespace dcos::kernel;
 using namespace std::chrono_literals;
+using test::Listener;
+using test::unusedPort;
 
 namespace {
 
@@ -30,31 +32,6 @@ std::string parseError(const std::string& text) {
   REQUIRE_FALSE(spec.ok());
   CHECK(spec.error().code == ErrorCode::kInvalidArgument);
   return spec.error().message;
-}
-
-// A listening socket on 127.0.0.1 and an ephemeral port that never accepts: the kernel completes
-// TCP handshakes, nothing more happens.
-struct Listener {
-  int fd = -1;
-  uint16_t port = 0;
-  Listener() {
-    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    REQUIRE(listen(fd, 16) == 0);
-    socklen_t len = sizeof addr;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    port = ntohs(addr.sin_port);
-  }
-  ~Listener() { close(fd); }
-};
-
-// A port nothing listens on (bound once, then released).
-uint16_t closedPort() {
-  Listener l;
-  return l.port;
 }
 
 HealthCheckSpec httpCheck(uint16_t port, const std::string& path = "/") {
@@ -279,7 +256,7 @@ TEST_CASE("an HTTP check against a real server reports the status of the path") 
 }
 
 TEST_CASE("HTTP and TCP checks on a closed port fail with connection refused") {
-  uint16_t port = closedPort();
+  uint16_t port = unusedPort();
   std::string detail;
   CHECK_FALSE(runNetworkCheck(httpCheck(port), &detail));
   CHECK(detail == "connection refused");
