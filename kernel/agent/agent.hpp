@@ -167,6 +167,7 @@ class Agent {
   void taskTerminated(const std::string& key, const std::string& containerId, const TaskTermination& how);
   void taskHealth(const std::string& key, const std::string& containerId, bool healthy, const std::string& message);
   void sendStatus(Task& task, const std::string& state, const std::string& message, const std::string& reason);
+  void recordStatus(Task& task, Json status);
   Json newStatus(const std::string& taskId, const std::string& state, const std::string& message,
                  const std::string& reason) const;
   void queueUpdate(const std::string& frameworkId, const std::string& taskId, Json status);

@@ -10,7 +10,6 @@
 #include "common/log.hpp"
 #include "kernel/agent/paths.hpp"
 #include "kernel/master/protocol.hpp"  // Mesos v1 JSON helpers shared with the master
-#include "kernel/master/records.hpp"   // isTerminalState
 
 #include <cstdlib>
 
@@ -274,12 +273,7 @@ std::string Agent::executorUpdate(CustomExecutor& ex, Json status) {
   status["agent_id"] = idJson(agentId_);
   status["executor_id"] = idJson(ex.executorId);
   if (!status.contains("timestamp")) status["timestamp"] = toEpochSeconds(clock_.now());
-  t.status = status;
-  t.state = state;
-  t.terminal = isTerminalState(state);
-  if (t.terminal) finishedSandboxes_.emplace(t.sandbox, clock_.now());
-  queueUpdate(t.frameworkId, t.taskId, status);
-  checkpoint(t);
+  recordStatus(t, std::move(status));
   // After the commit that persistSoon() queued before it.
   std::string exKey = ex.frameworkId + "/" + ex.executorId;
   loop_.post([this, alive = std::weak_ptr<bool>(alive_), exKey, task = idJson(taskId), uuid] {

@@ -242,6 +242,12 @@ void Agent::sendStatus(Task& t, const std::string& state, const std::string& mes
   if (t.pid > 0) container["executor_pid"] = t.pid;
   status["container_status"] = container;
   if (t.healthy) status["healthy"] = *t.healthy;
+  recordStatus(t, std::move(status));
+}
+
+// A task's new status, ours or its custom executor's: kept, checkpointed and queued for the master.
+void Agent::recordStatus(Task& t, Json status) {
+  std::string state = status.value("state", "");
   t.status = status;
   t.state = state;
   t.terminal = isTerminalState(state);
