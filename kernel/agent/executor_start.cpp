@@ -1,6 +1,7 @@
 #include "kernel/agent/cgroups.hpp"
 #include "kernel/agent/executor_support.hpp"
 #include "kernel/agent/launcher.hpp"
+#include "kernel/agent/paths.hpp"
 #include "kernel/executor/channel.hpp"
 #include "kernel/executor/executor.hpp"
 
@@ -73,14 +74,13 @@ Result<StartedExecutor> startExecutor(const LaunchSpec& spec, const std::string&
   s.workDir = spec.sandbox;
   s.newSession = true;
   s.passFds = {{*listenFd, 3}};
-  int out = ::open((spec.sandbox + "/stdout").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  int err = ::open((spec.sandbox + "/stderr").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  s.stdoutFd = out;
-  s.stderrFd = err;
-  Result<int> pid = Error(ErrorCode::kIo, "cannot open the sandbox's stdout/stderr files: " + std::string(std::strerror(errno)));
-  if (out >= 0 && err >= 0) pid = spawnProcess(s);
-  for (int f : {out, err}) {
-    if (f >= 0) ::close(f);
+  Result<int> pid = Error(ErrorCode::kInternal, "not started");
+  if (auto output = openSandboxOutput(spec.sandbox); !output) {
+    pid = output.error();
+  } else {
+    s.stdoutFd = output->out;
+    s.stderrFd = output->err;
+    pid = spawnProcess(s);
   }
   int fd = -1;
   if (pid) {

@@ -2,6 +2,7 @@
 
 #include "common/log.hpp"
 #include "kernel/agent/cgroups.hpp"
+#include "kernel/agent/paths.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -21,8 +22,6 @@ namespace {
 
 const log::Logger& logger() { return log::get("agent"); }
 
-int openFile(const std::string& path, int flags) { return ::open(path.c_str(), flags | O_CLOEXEC, 0644); }
-
 // Creates the sandbox and starts the process in its own session there, in the container's
 // cgroups; returns its pid once exec succeeded.
 Result<int> startProcess(const LaunchSpec& spec, Cgroups* cgroups) {
@@ -36,30 +35,16 @@ Result<int> startProcess(const LaunchSpec& spec, Cgroups* cgroups) {
   s.workDir = spec.sandbox;
   s.newSession = true;
   s.limits = spec.limits;
-  int out = openFile(spec.sandbox + "/stdout", O_WRONLY | O_CREAT | O_TRUNC);
-  int err = openFile(spec.sandbox + "/stderr", O_WRONLY | O_CREAT | O_APPEND);  // after the fetcher's log
-  auto closeBoth = [&] {
-    if (out >= 0) ::close(out);
-    if (err >= 0) ::close(err);
-  };
-  if (out < 0 || err < 0) {
-    std::string why = std::strerror(errno);
-    closeBoth();
-    return Error(ErrorCode::kIo, "cannot open the sandbox's stdout/stderr files: " + why);
-  }
-  s.stdoutFd = out;
-  s.stderrFd = err;
+  auto output = openSandboxOutput(spec.sandbox);
+  if (!output) return output.error();
+  s.stdoutFd = output->out;
+  s.stderrFd = output->err;
   if (cgroups) {
     auto procs = cgroups->create(spec.containerId, {spec.cpus, spec.memBytes});
-    if (!procs) {
-      closeBoth();
-      return Error(ErrorCode::kIo, "cannot create the container's cgroups: " + procs.error().message);
-    }
+    if (!procs) return Error(ErrorCode::kIo, "cannot create the container's cgroups: " + procs.error().message);
     s.cgroupProcs = *procs;
   }
-  auto pid = spawnProcess(s);
-  closeBoth();
-  return pid;
+  return spawnProcess(s);
 }
 
 TaskTermination describe(int status, const std::optional<std::string>& limitation) {

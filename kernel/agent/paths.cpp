@@ -146,4 +146,19 @@ std::string base64Encode(const std::string& bytes) {
   return out;
 }
 
+SandboxOutput::~SandboxOutput() {
+  if (out >= 0) ::close(out);
+  if (err >= 0) ::close(err);
+}
+
+Result<SandboxOutput> openSandboxOutput(const std::string& sandbox) {
+  SandboxOutput o;
+  o.out = ::open((sandbox + "/stdout").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (o.out >= 0) o.err = ::open((sandbox + "/stderr").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (o.out < 0 || o.err < 0) {
+    return Error(ErrorCode::kIo, "cannot open the sandbox's stdout/stderr files: " + std::string(std::strerror(errno)));
+  }
+  return o;
+}
+
 }  // namespace dcos::kernel

@@ -27,6 +27,17 @@ std::string pathComponent(const std::string& id);
 std::string sandboxPath(const std::string& workDir, const std::string& frameworkId, const std::string& taskId,
                         const std::string& runId);
 
+// A sandbox's `stdout` (truncated) and `stderr` (appended to: the fetcher's log comes first),
+// opened for a started process to inherit; closed when this goes.
+struct SandboxOutput {
+  int out = -1, err = -1;
+  SandboxOutput() = default;
+  SandboxOutput(SandboxOutput&& o) noexcept : out(o.out), err(o.err) { o.out = o.err = -1; }
+  SandboxOutput& operator=(SandboxOutput&&) = delete;
+  ~SandboxOutput();
+};
+Result<SandboxOutput> openSandboxOutput(const std::string& sandbox);
+
 // A random 16-byte id: as RFC 4122 text ("9f1c...-...") and as the raw bytes.
 std::string newRunId();
 std::string randomBytes(size_t n);
