@@ -176,6 +176,9 @@ Result<void> Master::agentCall(const Json& call, const std::string& streamId) {
     if (!fid) return fid.error();
     auto eid = requireId(e, "executor_id", "/executor_exited");
     if (!eid) return eid.error();
+    if (e.contains("status") && !e["status"].is_number_integer()) {
+      return invalidCall("/executor_exited/status", "status must be an integer wait status");
+    }
     auto fw = frameworks_.find(*fid);
     if (fw == frameworks_.end()) return success();
     sendToFramework(fw->second, {{"type", "FAILURE"},
