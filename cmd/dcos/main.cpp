@@ -2,7 +2,7 @@
 
 #include "common/flags.hpp"
 #include "common/version.hpp"
-#include "kernel/kernel.hpp"
+#include "node/modes.hpp"
 
 #include <cstring>
 #include <iostream>
@@ -13,11 +13,11 @@ extern char** environ;
 
 namespace {
 
-const dcos::kernel::Mode* const kModes[] = {
-    &dcos::kernel::masterMode(),
-    &dcos::kernel::agentMode(),
-    &dcos::kernel::devMode(),
-    &dcos::kernel::executorMode(),
+const dcos::node::Mode* const kModes[] = {
+    &dcos::node::masterMode(),
+    &dcos::node::agentMode(),
+    &dcos::node::devMode(),
+    &dcos::node::executorMode(),
 };
 
 void printUsage(std::ostream& out) {

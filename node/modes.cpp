@@ -1,4 +1,4 @@
-#include "kernel/kernel.hpp"
+#include "node/modes.hpp"
 
 #include "common/log.hpp"
 #include "kernel/agent/agent.hpp"
@@ -14,7 +14,8 @@
 #include <iostream>
 #include <optional>
 
-namespace dcos::kernel {
+namespace dcos::node {
+using namespace dcos::kernel;
 namespace {
 
 void addMasterFlags(flags::FlagSet& f) {
@@ -263,4 +264,4 @@ const Mode& executorMode() {
   return m;
 }
 
-}  // namespace dcos::kernel
+}  // namespace dcos::node

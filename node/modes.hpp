@@ -1,10 +1,11 @@
 #pragma once
-// The offer kernel's entry points: the `dcos master`, `dcos agent` and `dcos dev` modes. Each
+// The binary's modes, wiring the components together: `dcos master` (kernel master + service
+// scheduler + dashboard), `dcos agent`, `dcos dev` (both in one process) and `dcos executor`. Each
 // mode declares its flags and runs until SIGINT/SIGTERM; the result is the process exit code.
 
 #include "common/flags.hpp"
 
-namespace dcos::kernel {
+namespace dcos::node {
 
 struct Mode {
   const char* name;
@@ -18,4 +19,4 @@ const Mode& agentMode();
 const Mode& devMode();
 const Mode& executorMode();
 
-}  // namespace dcos::kernel
+}  // namespace dcos::node
