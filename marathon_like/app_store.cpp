@@ -10,17 +10,6 @@ namespace {
 
 const log::Logger& logger() { return log::get("marathon"); }
 
-// `apps` holds one row per app naming its current version; `app_versions` every stored version
-// as Marathon JSON. The current version is always among the app's versions.
-std::vector<store::Migration> migrations() {
-  return {
-      {1,
-       "CREATE TABLE app_versions (app_id TEXT NOT NULL, version TEXT NOT NULL,"
-       "  definition TEXT NOT NULL, PRIMARY KEY (app_id, version));"
-       "CREATE TABLE apps (id TEXT PRIMARY KEY, version TEXT NOT NULL);"},
-  };
-}
-
 // Parses a stored definition; logs and answers nullopt when it no longer parses.
 std::optional<AppDefinition> decode(const std::string& appId, const std::string& version,
                                     const std::string& text) {
@@ -62,11 +51,22 @@ bool isVersionTimestamp(const std::string& v) {
   return true;
 }
 
+// `apps` holds one row per app naming its current version; `app_versions` every stored version
+// as Marathon JSON. The current version is always among the app's versions.
+std::vector<store::Migration> AppStore::migrations() {
+  return {
+      {1,
+       "CREATE TABLE app_versions (app_id TEXT NOT NULL, version TEXT NOT NULL,"
+       "  definition TEXT NOT NULL, PRIMARY KEY (app_id, version));"
+       "CREATE TABLE apps (id TEXT PRIMARY KEY, version TEXT NOT NULL);"},
+  };
+}
+
 Result<std::unique_ptr<AppStore>> AppStore::open(const std::string& path) {
   auto db = store::Database::open(path, {.synchronousFull = true});
   if (!db) return db.error().wrap("opening app store");
   if (auto r = (*db)->migrate(migrations()); !r) return r.error().wrap("migrating app store '" + path + "'");
-  return std::unique_ptr<AppStore>(new AppStore(std::move(*db)));
+  return std::make_unique<AppStore>(std::shared_ptr<store::Database>(std::move(*db)));
 }
 
 void AppStore::setMaxVersions(size_t keep) { maxVersions_ = std::max<size_t>(keep, 1); }

@@ -7,6 +7,11 @@
 // Versions are ISO-8601 UTC timestamps with milliseconds ("2026-11-25T17:03:04.123Z"); that fixed
 // format sorts lexicographically in time order, which is how "newest first" and pruning work.
 //
+// The database may be shared: the Marathon-like scheduler keeps its apps in marathon.db next to
+// its instances and deployments (MarathonStore), so that an app change and the deployment it
+// causes commit in one transaction. AppStore's writes use Database::transaction, which joins an
+// outer transaction when there is one.
+//
 // Threading: like store::Database, an AppStore is used by one thread at a time.
 
 #include "common/result.hpp"
@@ -26,8 +31,15 @@ class AppStore {
   static constexpr size_t kDefaultMaxVersions = 50;  // Marathon's --max_versions default
 
   // Opens (creating) `path` (synchronous=FULL, as the master's registry; ":memory:" for tests)
-  // and applies the numbered schema migrations.
+  // and applies migrations(). A database with later migrations (marathon.db) is refused as newer.
   static Result<std::unique_ptr<AppStore>> open(const std::string& path);
+
+  // The schema AppStore needs, numbered from 1 by PRAGMA user_version. A database shared with
+  // other tables applies these first and numbers its own migrations after them.
+  static std::vector<store::Migration> migrations();
+
+  // Works on a database someone else opened; migrations() must have been applied to it.
+  explicit AppStore(std::shared_ptr<store::Database> db) : db_(std::move(db)) {}
 
   // Stores a new version of the app (with "version" set to `version`) and makes it the app's
   // current definition, atomically with pruning to maxVersions. kInvalidArgument when the id is
@@ -52,9 +64,7 @@ class AppStore {
   size_t maxVersions() const { return maxVersions_; }
 
  private:
-  explicit AppStore(std::unique_ptr<store::Database> db) : db_(std::move(db)) {}
-
-  std::unique_ptr<store::Database> db_;
+  std::shared_ptr<store::Database> db_;
   size_t maxVersions_ = kDefaultMaxVersions;
 };
 

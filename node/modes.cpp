@@ -5,6 +5,7 @@
 #include "kernel/daemon.hpp"
 #include "kernel/executor/executor.hpp"
 #include "kernel/master/master.hpp"
+#include "marathon_like/service.hpp"
 #include "web/web.hpp"
 
 #include <unistd.h>
@@ -36,6 +37,13 @@ void addMasterFlags(flags::FlagSet& f) {
            auto w = parseWeights(v);
            return w ? std::string() : w.error().message;
          }});
+  // The service scheduler (Marathon's flag names).
+  f.add({.name = "decline_offer_duration", .type = Type::kDuration, .defaultValue = "120secs",
+         .help = "How long offers the service scheduler declines stay away (new demand revives them at once)"});
+  f.add({.name = "reconciliation_interval", .type = Type::kDuration, .defaultValue = "10mins",
+         .help = "Time between the service scheduler's task reconciliations with the master"});
+  f.add({.name = "event_stream_heartbeat_interval", .type = Type::kDuration, .defaultValue = "15secs",
+         .help = "Time between keep-alive comments on /v2/events"});
 }
 
 // A number in [0, 1], e.g. "0.1".
@@ -51,8 +59,17 @@ void masterFlags(flags::FlagSet& f) {
   addMasterFlags(f);
 }
 
-// Opens the master on the daemon's loop, serving its APIs and the dashboard.
-Result<std::unique_ptr<Master>> startMaster(DaemonContext& ctx) {
+// The master's process: the kernel master and the service scheduler it hosts. The scheduler goes
+// first (it calls into the master).
+struct MasterNode {
+  std::unique_ptr<Master> master;
+  std::unique_ptr<marathon::Service> marathon;
+  ~MasterNode() { marathon.reset(); }
+};
+
+// Opens the master and the service scheduler on the daemon's loop, serving their APIs and the
+// dashboard.
+Result<std::unique_ptr<MasterNode>> startMaster(DaemonContext& ctx) {
   MasterOptions o;
   o.allocationInterval = std::max<Duration>(ctx.flags.getDuration("allocation_interval"), std::chrono::milliseconds(10));
   if (auto t = ctx.flags.getDuration("offer_timeout"); t.count() > 0) o.offerTimeout = t;
@@ -68,16 +85,35 @@ Result<std::unique_ptr<Master>> startMaster(DaemonContext& ctx) {
   o.port = static_cast<uint16_t>(ctx.flags.getInt("port"));
   o.weights = parseWeights(ctx.flags.getString("weights")).value();
   o.flags = ctx.flags.values();
+  auto node = std::make_unique<MasterNode>();
   auto m = Master::open(ctx.loop, SystemClock::instance(), ctx.workDir, o);
   if (!m) return m.error();
-  (*m)->registerRoutes(ctx.router);
+  node->master = std::move(*m);
+
+  marathon::ServiceOptions so;
+  so.workDir = ctx.workDir;
+  so.hostname = o.hostname;
+  so.port = o.port;
+  so.declineOfferDuration = ctx.flags.getDuration("decline_offer_duration");
+  so.reconciliationInterval = std::max<Duration>(ctx.flags.getDuration("reconciliation_interval"), std::chrono::seconds(1));
+  so.eventHeartbeat = std::max<Duration>(ctx.flags.getDuration("event_stream_heartbeat_interval"), std::chrono::milliseconds(10));
+  auto service = marathon::Service::open(ctx.loop, SystemClock::instance(), *node->master, so);
+  if (!service) return service.error();
+  node->marathon = std::move(*service);
+
+  node->master->registerRoutes(ctx.router);
+  node->marathon->registerRoutes(ctx.router);
   web::registerRoutes(ctx.router);
-  (*m)->start();
-  return m;
+  node->master->start();
+  node->marathon->start();
+  // Before dev mode's agent stops its tasks, so their end does not count as failures.
+  ctx.onStopping.push_back([n = node.get()] { n->marathon->stop(); });
+  ctx.onStopped.push_back([n = node.get()] { n->marathon->stop(); });
+  return node;
 }
 
 int runMaster(const flags::FlagSet& f) {
-  std::unique_ptr<Master> master;
+  std::unique_ptr<MasterNode> master;
   return runDaemon("master", f, [&](DaemonContext& ctx) -> Result<void> {
     auto m = startMaster(ctx);
     if (!m) return m.error();
@@ -177,7 +213,7 @@ void devFlags(flags::FlagSet& f) {
 // A master and an agent in one process: the agent keeps its state in <work_dir>/agent and talks
 // to the master over loopback like any other agent, so dev behaves as a real cluster does.
 int runDev(const flags::FlagSet& f) {
-  std::unique_ptr<Master> master;
+  std::unique_ptr<MasterNode> master;
   std::unique_ptr<Agent> agent;
   EventLoop* loop = nullptr;
   std::string workDir;

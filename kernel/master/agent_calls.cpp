@@ -2,6 +2,7 @@
 // an agent that goes quiet (UNREACHABLE, then GONE).
 #include "kernel/master/master.hpp"
 
+#include "common/uuid.hpp"
 #include "common/log.hpp"
 #include "kernel/master/protocol.hpp"
 
@@ -51,7 +52,7 @@ Result<Master::AgentSubscription> Master::subscribeAgent(const Json& call, std::
   if (known) agent.reregisteredAt = clock_.now();
   agent.recovered = false;
   agent.sink = std::move(sink);
-  agent.streamId = newUuid();
+  agent.streamId = uuid::v4();
   agent.missedPings = 0;
   agent.pongPending = false;
   if (auto r = registry_->putAgent(agent); !r) return r.error().wrap("persisting agent");

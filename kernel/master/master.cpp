@@ -1,5 +1,6 @@
 #include "kernel/master/master.hpp"
 
+#include "common/uuid.hpp"
 #include "common/log.hpp"
 #include "common/version.hpp"
 #include "kernel/master/protocol.hpp"
@@ -69,7 +70,7 @@ Result<std::map<std::string, double>> parseWeights(const std::string& text) {
 
 Master::Master(EventLoop& loop, const Clock& clock, std::unique_ptr<Registry> registry, MasterOptions options)
     : loop_(loop), clock_(clock), registry_(std::move(registry)), options_(std::move(options)),
-      masterId_(newUuid()), startedAt_(clock.now()), allocator_(clock) {}
+      masterId_(uuid::v4()), startedAt_(clock.now()), allocator_(clock) {}
 
 Master::~Master() = default;
 

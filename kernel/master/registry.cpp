@@ -1,5 +1,7 @@
 #include "kernel/master/registry.hpp"
 
+#include "common/uuid.hpp"
+
 #include <fmt/format.h>
 
 #include <random>
@@ -32,15 +34,6 @@ AgentState parseAgentState(const std::string& s) {
 }
 
 }  // namespace
-
-std::string newUuid() {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  uint64_t a = rng(), b = rng();
-  a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
-  b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 10
-  return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", a >> 32, (a >> 16) & 0xffff, a & 0xffff,
-                     b >> 48, b & 0xffffffffffffULL);
-}
 
 Result<std::unique_ptr<Registry>> Registry::open(const std::string& workDir, const Clock& clock) {
   auto db = store::Database::open(workDir + "/master.db", {.synchronousFull = true});
@@ -75,7 +68,7 @@ Result<void> Registry::loadIdentity(const Clock& clock) {
       clusterId_ = *id;
       return success();
     }
-    clusterId_ = newUuid();
+    clusterId_ = uuid::v4();
     if (auto r = setMeta("cluster_id", clusterId_); !r) return r;
     return setMeta("created_at", toIso8601(clock.now()));
   });

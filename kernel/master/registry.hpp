@@ -45,6 +45,5 @@ class Registry {
   std::string clusterId_;
 };
 
-std::string newUuid();
 
 }  // namespace dcos::kernel

@@ -1,6 +1,7 @@
 // The scheduler side of the master: SUBSCRIBE and every other Mesos v1 scheduler call.
 #include "kernel/master/master.hpp"
 
+#include "common/uuid.hpp"
 #include "common/log.hpp"
 #include "kernel/master/protocol.hpp"
 
@@ -31,7 +32,7 @@ Result<Master::Subscription> Master::subscribeFramework(const Json& call, std::s
     return Error(ErrorCode::kForbidden, "Framework '" + id + "' is unknown or has been removed; subscribe without an id");
   }
   if (it == frameworks_.end()) {
-    id = clusterId() + "-" + std::to_string(frameworks_.size()) + "-" + newUuid().substr(0, 8);
+    id = clusterId() + "-" + std::to_string(frameworks_.size()) + "-" + uuid::v4().substr(0, 8);
     FrameworkRecord fw;
     fw.id = id;
     fw.registeredAt = clock_.now();
@@ -56,7 +57,7 @@ Result<Master::Subscription> Master::subscribeFramework(const Json& call, std::s
   fw.recovered = false;
   if (!added) fw.reregisteredAt = clock_.now();
   fw.sink = std::move(sink);
-  fw.streamId = newUuid();
+  fw.streamId = uuid::v4();
   if (auto r = registry_->putFramework(fw); !r) return r.error().wrap("persisting framework");
   allocator_.addFramework(id, fw.roles, true);
   allocator_.activateFramework(id);

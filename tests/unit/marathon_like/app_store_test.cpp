@@ -194,3 +194,45 @@ TEST_CASE("app store: a stored row that no longer parses is skipped") {
   REQUIRE(store->put(makeApp("/web", "v3"), ts(3)).ok());
   CHECK(store->get("/web")->cmd == std::optional<std::string>("v3"));
 }
+
+TEST_CASE("app store: works on a shared database and joins its transactions") {
+  std::shared_ptr<store::Database> db;
+  {
+    auto opened = store::Database::open(":memory:");
+    REQUIRE(opened.ok());
+    db = std::move(*opened);
+  }
+  auto migrations = AppStore::migrations();
+  REQUIRE(migrations.size() == 1);
+  CHECK(migrations[0].version == 1);
+  migrations.push_back({2, "CREATE TABLE other (id TEXT PRIMARY KEY);"});
+  REQUIRE(db->migrate(migrations).ok());
+  AppStore store(db);
+
+  auto failed = db->transaction([&]() -> Result<void> {
+    if (auto r = store.put(makeApp("/web"), ts(1)); !r) return r;
+    if (auto r = db->exec("INSERT INTO other VALUES ('x')"); !r) return r;
+    return Error(ErrorCode::kConflict, "refused");
+  });
+  REQUIRE_FALSE(failed.ok());
+  CHECK_FALSE(store.get("/web"));
+  CHECK(store.list().empty());
+
+  REQUIRE(db->transaction([&]() -> Result<void> { return store.put(makeApp("/web"), ts(1)); }).ok());
+  CHECK(store.get("/web"));
+}
+
+TEST_CASE("app store: open refuses a database with later migrations than its own") {
+  test::TempDir dir;
+  const std::string path = dir.file("shared.db");
+  {
+    auto db = store::Database::open(path);
+    REQUIRE(db.ok());
+    auto migrations = AppStore::migrations();
+    migrations.push_back({2, "CREATE TABLE other (id TEXT PRIMARY KEY);"});
+    REQUIRE((*db)->migrate(migrations).ok());
+  }
+  auto store = AppStore::open(path);
+  REQUIRE_FALSE(store.ok());
+  CHECK(store.error().code == ErrorCode::kConflict);
+}
