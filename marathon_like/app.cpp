@@ -1,5 +1,7 @@
 #include "marathon_like/app.hpp"
 
+#include "marathon_like/readiness.hpp"
+
 #include <cmath>
 #include <regex>
 #include <set>
@@ -382,7 +384,14 @@ Result<AppDefinition> parseApp(const Json& json, const std::string& baseGroup) {
   parseConstraints(r, app, v);
   app.acceptedResourceRoles = stringList(r, "acceptedResourceRoles", v);
   parseHealthChecks(r, app, v);
-  if (const Json* checks = r.array("readinessChecks")) app.readinessChecks = *checks;
+  if (const Json* checks = r.array("readinessChecks")) {
+    std::vector<ErrorDetail> errors;
+    app.readinessChecks = Json::array();
+    for (const auto& c : parseReadinessChecks(*checks, app.portDefinitions, errors)) {
+      app.readinessChecks.push_back(readinessCheckToJson(c));
+    }
+    for (const auto& e : errors) v.add(e.path, e.errors.front());
+  }
   std::string parent = app.id.empty() ? baseGroup : parentOf(app.id);
   for (const auto& dep : stringList(r, "dependencies", v)) app.dependencies.push_back(normalizeAppId(dep, parent));
   parseStrategies(r, app, v);

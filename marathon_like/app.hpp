@@ -75,7 +75,7 @@ struct AppDefinition {
   std::vector<Constraint> constraints;
   std::vector<std::string> acceptedResourceRoles;
   Json healthChecks = Json::array();     // validated, Marathon's defaults filled in
-  Json readinessChecks = Json::array();  // kept as given
+  Json readinessChecks = Json::array();  // validated, Marathon's defaults filled in (readiness.hpp)
   std::vector<std::string> dependencies;  // normalized app ids
   UpgradeStrategy upgradeStrategy;
   double backoffSeconds = 1;

@@ -43,6 +43,33 @@ std::vector<std::string> Service::Impl::deploymentsOf(const std::string& appId) 
   return out;
 }
 
+void Service::Impl::assignServicePorts(std::vector<AppDefinition>& changed) const {
+  // Marathon gives every port definition declared as 0 a service port of its own (for load
+  // balancers and discovery), unique across apps, from 10000-20000. With requirePorts the
+  // declared port is the host port, so 0 stays "any".
+  std::set<uint32_t> used;
+  std::set<std::string> changing;
+  for (const auto& def : changed) changing.insert(def.id);
+  auto collect = [&used](const AppDefinition& def) {
+    for (const auto& p : def.portDefinitions) used.insert(p.port);
+  };
+  for (const auto& [id, app] : apps) {
+    if (!changing.count(id)) collect(app.def);
+  }
+  for (const auto& def : changed) collect(def);
+  uint32_t next = kServicePortMin;
+  for (auto& def : changed) {
+    if (def.requirePorts) continue;
+    for (auto& p : def.portDefinitions) {
+      if (p.port != 0) continue;
+      while (next <= kServicePortMax && used.count(next)) ++next;
+      if (next > kServicePortMax) return;  // all taken: the ports stay 0 (no service port)
+      p.port = next;
+      used.insert(next);
+    }
+  }
+}
+
 void Service::Impl::applyDefinition(const AppDefinition& def, bool newConfig) {
   auto [it, added] = apps.try_emplace(def.id);
   AppRuntime& app = it->second;
@@ -97,6 +124,7 @@ Result<Json> Service::Impl::deploy(std::vector<AppDefinition> changed, std::vect
   }
   for (const auto& b : blocking) finishDeployment(b, false);
 
+  assignServicePorts(changed);
   std::string version = newVersion();
   d.version = version;
   std::map<std::string, bool> newConfig;
@@ -188,7 +216,7 @@ void Service::Impl::advanceRestart(AppRuntime& app) {
       old.push_back(&inst);
     } else {
       ++s.newStarted;
-      s.newHealthy += isHealthy(&app, inst);
+      s.newHealthy += isHealthyAndReady(app, inst);
     }
   }
   s.oldRunning = static_cast<int>(old.size());
@@ -226,7 +254,7 @@ bool Service::Impl::actionDone(const Deployment& d, const DeploymentAction& acti
   for (const auto& tid : ids) {
     const Instance& inst = instances.at(tid);
     if (isOldConfig(app, inst) && action.type == ActionType::kRestart) return false;
-    healthy += isHealthy(&app, inst);
+    healthy += isOldConfig(app, inst) ? isHealthy(&app, inst) : isHealthyAndReady(app, inst);
   }
   return healthy == app.def.instances && static_cast<int64_t>(ids.size()) == app.def.instances;
 }
@@ -241,7 +269,10 @@ void Service::Impl::checkDeployments() {
     while (d.currentStep < d.plan.steps.size()) {
       const auto& step = d.plan.steps[d.currentStep];
       for (const auto& action : step.actions) {
-        if (action.type == ActionType::kRestart && apps.count(action.appId)) advanceRestart(apps.at(action.appId));
+        auto app = apps.find(action.appId);
+        if (app == apps.end()) continue;
+        probeReadiness(app->second);
+        if (action.type == ActionType::kRestart) advanceRestart(app->second);
       }
       bool done = std::all_of(step.actions.begin(), step.actions.end(),
                               [&](const DeploymentAction& a) { return actionDone(d, a); });

@@ -25,7 +25,7 @@ std::string currentUser() {
 Service::Impl::Impl(EventLoop& l, const Clock& c, kernel::Master& m, ServiceOptions o,
                     std::unique_ptr<MarathonStore> s)
     : loop(l), clock(c), master(m), options(std::move(o)), store(std::move(s)),
-      events(l, c, options.eventHeartbeat) {}
+      events(l, c, options.eventHeartbeat), prober(l) {}
 
 Service::Service(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Service::~Service() {

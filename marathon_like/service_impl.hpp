@@ -16,6 +16,7 @@
 #include "marathon_like/group.hpp"
 #include "marathon_like/marathon_store.hpp"
 #include "marathon_like/offer_match.hpp"
+#include "marathon_like/readiness.hpp"
 #include "marathon_like/service.hpp"
 
 #include <map>
@@ -49,6 +50,11 @@ struct AppRuntime {
 struct Instance {
   InstanceRecord rec;
   bool killing = false;  // we asked for the kill (no backoff, no failure record)
+  // Readiness (not persisted: probed again after a restart). One result per readiness check of
+  // the app, {"name", "taskId", "ready", "lastResponse"}; ready when all are.
+  std::vector<Json> readiness;
+  bool probing = false;
+  TimePoint nextProbe{};
 };
 
 struct Deployment {
@@ -69,6 +75,8 @@ struct Service::Impl : kernel::Scheduler {
   ServiceOptions options;
   std::unique_ptr<MarathonStore> store;
   EventBus events;
+  ReadinessProber prober;
+  std::shared_ptr<int> lifetime = std::make_shared<int>(0);  // callbacks from other threads check it
   std::unique_ptr<kernel::SchedulerDriver> driver;
 
   std::map<std::string, AppRuntime> apps;        // by app id
@@ -126,6 +134,10 @@ struct Service::Impl : kernel::Scheduler {
   void checkUnreachable();
   void reconcileTasks();
   bool isHealthy(const AppRuntime* app, const Instance& instance) const;
+  // Healthy and, when the app has readiness checks, ready: what deployments wait for.
+  bool isHealthyAndReady(const AppRuntime& app, const Instance& instance) const;
+  // Probes the running new instances of apps in a deployment's current step that are not ready.
+  void probeReadiness(AppRuntime& app);
   bool isActive(const Instance& instance) const;
 
   // ---- deployments.cpp ----
@@ -143,6 +155,8 @@ struct Service::Impl : kernel::Scheduler {
   std::optional<Deployment> deploymentFromState(const DeploymentRecord& record) const;
   std::vector<std::string> deploymentsOf(const std::string& appId) const;
   void applyDefinition(const AppDefinition& def, bool newConfig);
+  static constexpr uint32_t kServicePortMin = 10000, kServicePortMax = 20000;
+  void assignServicePorts(std::vector<AppDefinition>& changed) const;
 
   // ---- views.cpp ----
   Json appJson(const AppRuntime& app, const std::set<std::string>& embed) const;

@@ -3,10 +3,13 @@
 // and reconciliation with the master after every subscription.
 #include "marathon_like/service_impl.hpp"
 
+#include <algorithm>
 #include <set>
 
 namespace dcos::marathon {
 namespace {
+
+bool isReadyResult(const Json& r) { return r.is_object() && r.value("ready", false); }
 
 bool terminal(const std::string& state) {
   static const std::set<std::string> kTerminal = {"TASK_FINISHED", "TASK_FAILED", "TASK_KILLED",
@@ -40,6 +43,55 @@ bool Service::Impl::isHealthy(const AppRuntime* app, const Instance& instance) c
   if (instance.rec.state != "TASK_RUNNING" || instance.killing) return false;
   if (app && app->def.healthChecks.empty()) return true;
   return instance.rec.healthy.value_or(false);
+}
+
+bool Service::Impl::isHealthyAndReady(const AppRuntime& app, const Instance& instance) const {
+  if (!isHealthy(&app, instance)) return false;
+  if (app.def.readinessChecks.empty()) return true;
+  if (instance.readiness.size() != app.def.readinessChecks.size()) return false;
+  return std::all_of(instance.readiness.begin(), instance.readiness.end(), isReadyResult);
+}
+
+void Service::Impl::probeReadiness(AppRuntime& app) {
+  if (app.def.readinessChecks.empty()) return;
+  std::vector<ErrorDetail> ignored;
+  auto checks = parseReadinessChecks(app.def.readinessChecks, app.def.portDefinitions, ignored);
+  TimePoint t = clock.now();
+  for (const auto& tid : instancesOf(app.def.id)) {
+    Instance& inst = instances.at(tid);
+    if (inst.killing || inst.probing || inst.rec.state != "TASK_RUNNING" || isOldConfig(app, inst)) continue;
+    if (isHealthyAndReady(app, inst) || t < inst.nextProbe) continue;
+    inst.readiness.resize(checks.size());
+    // One check at a time per instance: the first that is not ready yet.
+    size_t i = 0;
+    while (i < checks.size() && isReadyResult(inst.readiness[i])) ++i;
+    if (i == checks.size()) continue;
+    const ReadinessCheck& check = checks[i];
+    auto port = readinessPort(check, app.def.portDefinitions, inst.rec.ports);
+    if (!port) continue;
+    std::string scheme = check.protocol == "HTTPS" ? "https" : "http";
+    std::string url = scheme + "://" + inst.rec.hostname + ":" + std::to_string(*port) + check.path;
+    inst.probing = true;
+    inst.nextProbe = t + std::chrono::seconds(check.intervalSeconds);
+    std::weak_ptr<int> alive = lifetime;
+    prober.probe(url, std::chrono::seconds(check.timeoutSeconds), check.httpStatusCodesForReady,
+                 [this, alive, tid, i, check](ProbeResult r) {
+                   if (alive.expired()) return;
+                   auto it = instances.find(tid);
+                   if (it == instances.end()) return;
+                   it->second.probing = false;
+                   Json result = {{"name", check.name}, {"taskId", tid}, {"ready", r.ready}};
+                   if (check.preserveLastResponse || !r.error.empty()) {
+                     result["lastResponse"] = {{"status", r.status}, {"contentType", r.contentType}, {"body", r.body}};
+                     if (!r.error.empty()) result["lastResponse"]["error"] = r.error;
+                   }
+                   if (i < it->second.readiness.size()) it->second.readiness[i] = std::move(result);
+                   if (r.ready) {
+                     it->second.nextProbe = {};  // the next check (if any) at once
+                     scheduleFlush();            // deployments may advance
+                   }
+                 });
+  }
 }
 
 void Service::Impl::statusUpdate(const Json& status) {

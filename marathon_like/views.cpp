@@ -119,14 +119,20 @@ Json Service::Impl::deploymentJson(const Deployment& d) const {
   Json current = Json::array();
   if (d.currentStep < d.plan.steps.size()) {
     for (const auto& action : d.plan.steps[d.currentStep].actions) {
-      Json a = {{"action", actionName(action.type)}, {"app", action.appId}, {"readinessCheckResults", Json::array()}};
+      Json a = {{"action", actionName(action.type)}, {"app", action.appId}};
       // What the action waits for (our addition to Marathon's shape).
       auto app = apps.find(action.appId);
       int healthy = 0, total = 0;
+      Json readiness = Json::array();
       for (const auto& tid : instancesOf(action.appId)) {
         ++total;
-        healthy += app != apps.end() && isHealthy(&app->second, instances.at(tid));
+        const Instance& inst = instances.at(tid);
+        healthy += app != apps.end() && isHealthy(&app->second, inst);
+        for (const auto& r : inst.readiness) {
+          if (!r.is_null()) readiness.push_back(r);
+        }
       }
+      a["readinessCheckResults"] = std::move(readiness);
       a["instances"] = {{"target", app == apps.end() ? 0 : app->second.def.instances},
                         {"healthy", healthy},
                         {"total", total}};
