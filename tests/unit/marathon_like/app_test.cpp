@@ -291,7 +291,7 @@ TEST_CASE("parse(appToJson(parse(x))) == parse(x)") {
           "portDefinitions":[{"port":0,"name":"http"},{"port":9000,"protocol":"udp"}],"requirePorts":true,
           "constraints":[["hostname","UNIQUE"],["rack","GROUP_BY","2"],{"fieldName":"os","operator":"IS","value":"linux"}],
           "acceptedResourceRoles":["*"],"healthChecks":[{"protocol":"HTTP","path":"/health"}],
-          "readinessChecks":[{"name":"ready"}],"dependencies":["db"],
+          "readinessChecks":[{"name":"ready","portName":"http"}],"dependencies":["db"],
           "upgradeStrategy":{"minimumHealthCapacity":0.5,"maximumOverCapacity":0},
           "backoffSeconds":2,"backoffFactor":2,"maxLaunchDelaySeconds":60,"killSelection":"OLDEST_FIRST",
           "unreachableStrategy":"disabled"})",
