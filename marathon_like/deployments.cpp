@@ -189,7 +189,24 @@ Result<Json> Service::Impl::cancelDeployment(const std::string& id, bool force) 
   return result;
 }
 
+void Service::Impl::applyHolds() {
+  for (auto& [id, app] : apps) app.hold.reset();
+  for (const auto& [did, d] : deployments) {
+    for (size_t i = d.currentStep + 1; i < d.plan.steps.size(); ++i) {
+      for (const auto& action : d.plan.steps[i].actions) {
+        auto app = apps.find(action.appId);
+        if (app == apps.end()) continue;
+        auto before = d.original.find(action.appId);
+        int64_t held = before == d.original.end() ? 0 : before->second.instances;
+        app->second.hold = std::min(held, app->second.hold.value_or(held));
+      }
+    }
+  }
+  shapeDirty = true;
+}
+
 void Service::Impl::startStep(Deployment& d) {
+  applyHolds();
   if (d.currentStep >= d.plan.steps.size()) return;
   for (const auto& action : d.plan.steps[d.currentStep].actions) {
     if (action.type != ActionType::kRestart) continue;
@@ -249,6 +266,7 @@ bool Service::Impl::actionDone(const Deployment& d, const DeploymentAction& acti
   auto it = apps.find(action.appId);
   if (action.type == ActionType::kStop) return it == apps.end() && ids.empty();
   if (it == apps.end()) return true;  // removed meanwhile (a forced change): nothing left to do
+  if (action.type == ActionType::kStart) return true;  // the app exists; its ScaleApplication follows
   const AppRuntime& app = it->second;
   int healthy = 0;
   for (const auto& tid : ids) {
@@ -305,6 +323,7 @@ void Service::Impl::finishDeployment(const std::string& id, bool succeeded) {
     }
   }
   deployments.erase(it);
+  applyHolds();
   if (auto r = store->removeDeployment(id); !r) serviceLogger().error("removing deployment {}: {}", id, r.error().message);
   if (succeeded) {
     events.publish("deployment_success", {{"id", id}, {"plan", plan}});

@@ -34,7 +34,7 @@ int Service::Impl::wanted(const AppRuntime& app) const {
     }
     want = std::min<int>(app.newLimit, static_cast<int>(app.def.instances)) - fresh;
   } else {
-    want = static_cast<int>(app.def.instances) - activeCount(app.def.id);
+    want = static_cast<int>(app.target()) - activeCount(app.def.id);
   }
   return std::max(want, 0);
 }
@@ -56,7 +56,7 @@ void Service::Impl::killSurplus(AppRuntime& app) {
     Instance& inst = instances.at(id);
     if (!inst.killing && isActive(inst)) active.push_back(&inst);
   }
-  int surplus = static_cast<int>(active.size()) - static_cast<int>(app.def.instances);
+  int surplus = static_cast<int>(active.size()) - static_cast<int>(app.target());
   if (surplus <= 0) return;
   bool oldestFirst = app.def.killSelection == "OLDEST_FIRST";
   // Instances not yet running go first either way; then by launch time.
@@ -83,7 +83,7 @@ void Service::Impl::reconcileShape() {
       if (!app.waitingSince) app.waitingSince = clock.now();
       auto last = lastDemand.find(id);
       if (last == lastDemand.end() || last->second < d) grew = true;
-    } else if (static_cast<int>(app.def.instances) <= activeCount(id) || app.def.instances == 0) {
+    } else if (app.target() <= activeCount(id)) {
       app.waitingSince.reset();
     }
   }

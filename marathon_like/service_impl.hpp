@@ -45,6 +45,10 @@ struct AppRuntime {
   bool restarting = false;  // a running RestartApplication owns the old-config instances
   int newLimit = 0;         // while restarting: how many new-config instances may exist
   std::optional<TimePoint> waitingSince;  // since when it has had unmet demand
+  // While a deployment's action on this app waits in a later step (dependency order), the app
+  // keeps the instance count it had before the deployment.
+  std::optional<int64_t> hold;
+  int64_t target() const { return hold.value_or(def.instances); }
 };
 
 struct Instance {
@@ -147,6 +151,7 @@ struct Service::Impl : kernel::Scheduler {
                       bool restart = false);
   Result<Json> cancelDeployment(const std::string& id, bool force);
   void startStep(Deployment& d);
+  void applyHolds();  // AppRuntime::hold from every deployment's pending steps
   void checkDeployments();
   bool actionDone(const Deployment& d, const DeploymentAction& action) const;
   void advanceRestart(AppRuntime& app);
