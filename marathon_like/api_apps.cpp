@@ -86,9 +86,7 @@ void Service::Impl::registerAppRoutes(http::Router& router, const std::string& p
     if (!def) return http::Response::error(def.error());
     events.publish("api_post_event", {{"clientIp", req.remoteAddress}, {"uri", req.path}, {"appDefinition", merged}});
     bool created = it == apps.end();
-    auto result = deploy({*def}, {}, forced(req));
-    if (!result) return deployError(result.error());
-    return http::Response::json(created ? 201 : 200, *result);
+    return deployed(created ? 201 : 200, deploy({*def}, {}, forced(req)));
   };
   router.route("PUT", p + "/v2/apps/{id*}", [update](const http::Request& req) { return update(req, true); });
   router.route("PATCH", p + "/v2/apps/{id*}", [update](const http::Request& req) { return update(req, true); });
@@ -96,18 +94,14 @@ void Service::Impl::registerAppRoutes(http::Router& router, const std::string& p
   router.route("DELETE", p + "/v2/apps/{id*}", [this](const http::Request& req) {
     std::string id = appIdParam(req);
     if (!apps.count(id)) return appNotFound(id);
-    auto result = deploy({}, {id}, forced(req));
-    if (!result) return deployError(result.error());
-    return http::Response::json(200, *result);
+    return deployed(200, deploy({}, {id}, forced(req)));
   });
 
   router.route("POST", p + "/v2/apps/{id*}/restart", [this](const http::Request& req) {
     std::string id = appIdParam(req);
     auto it = apps.find(id);
     if (it == apps.end()) return appNotFound(id);
-    auto result = deploy({it->second.def}, {}, forced(req), /*restart=*/true);
-    if (!result) return deployError(result.error());
-    return http::Response::json(200, *result);
+    return deployed(200, deploy({it->second.def}, {}, forced(req), /*restart=*/true));
   });
 
   router.route("GET", p + "/v2/apps/{id*}/tasks", [this](const http::Request& req) {
@@ -179,9 +173,7 @@ http::Response Service::Impl::killTasks(const std::vector<std::string>& taskIds,
     for (const auto& tid : taskIds) {
       if (auto it = instances.find(tid); it != instances.end()) killInstance(it->second);
     }
-    auto result = deploy(std::move(changed), {}, force);
-    if (!result) return deployError(result.error());
-    return http::Response::json(200, *result);
+    return deployed(200, deploy(std::move(changed), {}, force));
   }
   for (const auto& tid : taskIds) {
     auto it = instances.find(tid);

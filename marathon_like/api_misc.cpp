@@ -46,6 +46,13 @@ http::Response deployError(const Error& error) {
   return response;
 }
 
+http::Response deployed(int status, const Result<Json>& result) {
+  if (!result) return deployError(result.error());
+  auto response = http::Response::json(status, *result);
+  if (result->contains("deploymentId")) response.headers["Marathon-Deployment-Id"] = (*result)["deploymentId"].get<std::string>();
+  return response;
+}
+
 Result<Json> Service::Impl::putGroup(const Group& group, bool replace, bool force) {
   auto target = flattenApps(group);
   std::vector<AppDefinition> changed;
@@ -100,8 +107,7 @@ void Service::Impl::registerMiscRoutes(http::Router& router, const std::string& 
         def.instances = static_cast<int64_t>(std::ceil(static_cast<double>(def.instances) * factor));
         scaled.push_back(std::move(def));
       }
-      auto result = deploy(std::move(scaled), {}, forced(req));
-      return result ? http::Response::json(200, *result) : deployError(result.error());
+      return deployed(200, deploy(std::move(scaled), {}, forced(req)));
     }
     auto group = parseGroup(*body, id);
     if (!group) return http::Response::error(group.error());
@@ -111,9 +117,7 @@ void Service::Impl::registerMiscRoutes(http::Router& router, const std::string& 
                                    {{"/id", {"already exists"}}});
     }
     events.publish("group_change_success", {{"groupId", group->id}, {"version", ""}});
-    auto result = putGroup(*group, !create, forced(req));
-    if (!result) return deployError(result.error());
-    return http::Response::json(create ? 201 : 200, *result);
+    return deployed(create ? 201 : 200, putGroup(*group, !create, forced(req)));
   };
   router.route("POST", p + "/v2/groups", [changeGroup](const http::Request& req) { return changeGroup(req, true); });
   router.route("POST", p + "/v2/groups/{id*}", [changeGroup](const http::Request& req) { return changeGroup(req, true); });
@@ -136,7 +140,7 @@ void Service::Impl::registerMiscRoutes(http::Router& router, const std::string& 
         ++it;
       }
     }
-    return http::Response::json(200, *result);
+    return deployed(200, result);
   });
 
   // ---- tasks ----
@@ -189,18 +193,18 @@ void Service::Impl::registerMiscRoutes(http::Router& router, const std::string& 
     auto result = cancelDeployment(req.params.at("id"), force);
     if (!result) return deployError(result.error());
     if (force) return http::Response::json(202, Json::object());
-    return http::Response::json(200, *result);
+    return deployed(200, result);
   });
 
   // ---- info ----
-  std::string leader = options.hostname + ":" + std::to_string(options.port);
+  auto leader = [this] { return options.hostname + ":" + std::to_string(options.port); };
   router.route("GET", p + "/v2/info", [this, leader](const http::Request&) {
     return http::Response::json(
         200, {{"name", options.frameworkName},
               {"version", version::version()},
               {"buildref", version::gitCommit()},
               {"elected", true},
-              {"leader", leader},
+              {"leader", leader()},
               {"frameworkId", frameworkId},
               {"marathon_config",
                {{"master", "in-process"},
@@ -213,7 +217,7 @@ void Service::Impl::registerMiscRoutes(http::Router& router, const std::string& 
               {"event_subscriber", {{"type", "http_callback"}, {"http_endpoints", Json::array()}}}});
   });
   router.route("GET", p + "/v2/leader", [leader](const http::Request&) {
-    return http::Response::json(200, {{"leader", leader}});
+    return http::Response::json(200, {{"leader", leader()}});
   });
   router.route("GET", p + "/ping", [](const http::Request&) { return http::Response::text(200, "pong\n"); });
   router.route("GET", p + "/metrics", [this](const http::Request&) {

@@ -20,5 +20,8 @@ http::Response appNotFound(const std::string& id);
 // A deploy() error as Marathon answers it: a conflict lists the blocking deployments as
 // {"message", "deployments": [{"id"}], "details"}.
 http::Response deployError(const Error& error);
+// A deploy() result: `status` with {"deploymentId", "version"} and the Marathon-Deployment-Id
+// header, or the error.
+http::Response deployed(int status, const Result<Json>& result);
 
 }  // namespace dcos::marathon

@@ -226,8 +226,10 @@ void Service::Impl::advanceRestart(AppRuntime& app) {
   const AppDefinition& def = app.def;
   std::vector<Instance*> old;
   RestartState s;
+  int dying = 0;  // old instances asked to die that still hold their resources
   for (const auto& tid : instancesOf(def.id)) {
     Instance& inst = instances.at(tid);
+    if (inst.killing && isOldConfig(app, inst)) ++dying;
     if (inst.killing || !isActive(inst)) continue;
     if (isOldConfig(app, inst)) {
       old.push_back(&inst);
@@ -252,6 +254,9 @@ void Service::Impl::advanceRestart(AppRuntime& app) {
     return isHealthy(&app, *a) < isHealthy(&app, *b);
   });
   for (int i = 0; i < kill && i < static_cast<int>(old.size()); ++i) killInstance(*old[i]);
+  // An old instance counts against maximumOverCapacity until it has ended, not from the kill.
+  int room = maximumTotalInstances(n, def.upgradeStrategy.maximumOverCapacity) - (s.oldRunning + dying + s.newStarted);
+  start = std::clamp(start, 0, std::max(room, 0));
   int limit = s.newStarted + start;
   if (limit != app.newLimit) {
     app.newLimit = limit;

@@ -324,6 +324,10 @@ Json healthCheck(const AppDefinition& app, const std::vector<uint32_t>& ports) {
   for (const auto& [from, to] : kTimings) {
     if (hc.contains(from) && hc[from].is_number()) out[to] = hc[from];
   }
+  // Marathon itself runs HTTP, HTTPS and TCP checks, starting at once; only its MESOS_* and
+  // COMMAND checks (run by Mesos) wait delaySeconds. The executor runs them all here, so the
+  // first kind gets no delay.
+  if (protocol == "HTTP" || protocol == "HTTPS" || protocol == "TCP") out["delay_seconds"] = 0;
   return out;
 }
 

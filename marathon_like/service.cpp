@@ -49,8 +49,9 @@ void Service::registerRoutes(http::Router& router) {
   }
 }
 
-void Service::start() {
+void Service::start(uint16_t port) {
   Impl& s = *impl_;
+  s.options.port = port;
   Json info = {{"user", currentUser()},
                {"name", s.options.frameworkName},
                {"roles", Json::array({"*"})},

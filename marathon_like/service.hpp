@@ -36,7 +36,7 @@ struct ServiceOptions {
   std::string workDir;  // marathon.db goes here
   std::string frameworkName = "marathon";
   std::string hostname;        // the master's, for /v2/info and /v2/leader
-  uint16_t port = 0;           // the master's HTTP port
+  uint16_t port = 0;           // the master's bound HTTP port (set by start())
   Duration declineOfferDuration = std::chrono::seconds(120);
   Duration eventHeartbeat = std::chrono::seconds(15);
   Duration reconciliationInterval = std::chrono::minutes(10);
@@ -52,8 +52,9 @@ class Service {
 
   // Serves /v2/* and /marathon/v2/*, /ping, /metrics. Before start().
   void registerRoutes(http::Router& router);
-  // Subscribes as framework `frameworkName` (the same framework id across restarts). On the loop.
-  void start();
+  // Subscribes as framework `frameworkName` (the same framework id across restarts), announcing
+  // `port` (the master's bound HTTP port) in /v2/info and the framework's webui_url.
+  void start(uint16_t port);
   // Unsubscribes and closes event streams; tasks keep running. On the loop.
   void stop();
 

@@ -59,6 +59,10 @@ struct Instance {
   std::vector<Json> readiness;
   bool probing = false;
   TimePoint nextProbe{};
+  // Health check history for /v2 (not persisted): Marathon's Health fields.
+  std::optional<TimePoint> firstSuccess, lastSuccess, lastFailure;
+  int consecutiveFailures = 0;
+  std::string lastStatusMessage;
 };
 
 struct Deployment {

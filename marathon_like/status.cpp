@@ -120,8 +120,21 @@ void Service::Impl::statusUpdate(const Json& status) {
   std::string before = inst.rec.state;
   bool wasHealthy = isHealthy(app, inst);
   inst.rec.state = state;
+  inst.lastStatusMessage = status.value("message", "");
   if (!agentId.empty()) inst.rec.agentId = agentId;
-  if (status.contains("healthy") && status["healthy"].is_boolean()) inst.rec.healthy = status["healthy"].get<bool>();
+  if (status.contains("healthy") && status["healthy"].is_boolean()) {
+    bool healthy = status["healthy"].get<bool>();
+    inst.rec.healthy = healthy;
+    TimePoint at = clock.now();
+    if (healthy) {
+      if (!inst.firstSuccess) inst.firstSuccess = at;
+      inst.lastSuccess = at;
+      inst.consecutiveFailures = 0;
+    } else {
+      inst.lastFailure = at;
+      ++inst.consecutiveFailures;
+    }
+  }
   if (state == "TASK_RUNNING" && inst.rec.startedAtMs == 0) inst.rec.startedAtMs = nowMs();
   if (state == "TASK_UNREACHABLE") {
     if (inst.rec.unreachableSinceMs == 0) inst.rec.unreachableSinceMs = nowMs();

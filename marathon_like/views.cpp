@@ -45,7 +45,11 @@ Json Service::Impl::taskJson(const Instance& inst) const {
   Json results = Json::array();
   if (app != apps.end() && !app->second.def.healthChecks.empty() && inst.rec.healthy) {
     results.push_back({{"alive", *inst.rec.healthy},
-                       {"consecutiveFailures", *inst.rec.healthy ? 0 : 1},
+                       {"consecutiveFailures", inst.consecutiveFailures},
+                       {"firstSuccess", timeOrNull(inst.firstSuccess)},
+                       {"lastSuccess", timeOrNull(inst.lastSuccess)},
+                       {"lastFailure", timeOrNull(inst.lastFailure)},
+                       {"lastFailureCause", inst.rec.healthy == false ? Json(inst.lastStatusMessage) : Json(nullptr)},
                        {"instanceId", inst.rec.taskId},
                        {"taskId", inst.rec.taskId}});
   }

@@ -65,6 +65,8 @@ struct MasterNode {
   std::unique_ptr<Master> master;
   std::unique_ptr<marathon::Service> marathon;
   ~MasterNode() { marathon.reset(); }
+  // Once the HTTP port is bound (it may have been 0): the scheduler subscribes.
+  void listening(uint16_t port) { marathon->start(port); }
 };
 
 // Opens the master and the service scheduler on the daemon's loop, serving their APIs and the
@@ -93,7 +95,6 @@ Result<std::unique_ptr<MasterNode>> startMaster(DaemonContext& ctx) {
   marathon::ServiceOptions so;
   so.workDir = ctx.workDir;
   so.hostname = o.hostname;
-  so.port = o.port;
   so.declineOfferDuration = ctx.flags.getDuration("decline_offer_duration");
   so.reconciliationInterval = std::max<Duration>(ctx.flags.getDuration("reconciliation_interval"), std::chrono::seconds(1));
   so.eventHeartbeat = std::max<Duration>(ctx.flags.getDuration("event_stream_heartbeat_interval"), std::chrono::milliseconds(10));
@@ -105,7 +106,6 @@ Result<std::unique_ptr<MasterNode>> startMaster(DaemonContext& ctx) {
   node->marathon->registerRoutes(ctx.router);
   web::registerRoutes(ctx.router);
   node->master->start();
-  node->marathon->start();
   // Before dev mode's agent stops its tasks, so their end does not count as failures.
   ctx.onStopping.push_back([n = node.get()] { n->marathon->stop(); });
   ctx.onStopped.push_back([n = node.get()] { n->marathon->stop(); });
@@ -114,12 +114,15 @@ Result<std::unique_ptr<MasterNode>> startMaster(DaemonContext& ctx) {
 
 int runMaster(const flags::FlagSet& f) {
   std::unique_ptr<MasterNode> master;
-  return runDaemon("master", f, [&](DaemonContext& ctx) -> Result<void> {
-    auto m = startMaster(ctx);
-    if (!m) return m.error();
-    master = std::move(*m);
-    return success();
-  });
+  return runDaemon(
+      "master", f,
+      [&](DaemonContext& ctx) -> Result<void> {
+        auto m = startMaster(ctx);
+        if (!m) return m.error();
+        master = std::move(*m);
+        return success();
+      },
+      [&master](uint16_t port) { master->listening(port); });
 }
 
 // Sandbox garbage collection, Mesos' flags (kernel/agent/gc.hpp).
@@ -237,6 +240,7 @@ int runDev(const flags::FlagSet& f) {
         return success();
       },
       [&](uint16_t port) {
+        master->listening(port);
         std::string address = "127.0.0.1:" + std::to_string(port);
         auto options = agentOptionsFromFlags(address, workDir + "/agent", f.getString("resources"),
                                              f.getString("attributes"), f.getString("hostname"));
