@@ -95,3 +95,50 @@ TEST_CASE("kill -9 of the master with a finished deployment: the same tasks run 
   CHECK(waitForNoDeployments(port, 10s));
   CHECK(alivePids(c.dir, "steady") == 3);
 }
+
+TEST_CASE("an instance on an unreachable agent is replaced after inactiveAfterSeconds, expunged after "
+          "expungeAfterSeconds, and killed when its agent comes back") {
+  MarathonCluster c(2, /*distinctHostnames=*/true, {"--agent_ping_timeout=100ms", "--max_agent_ping_timeouts=3"});
+  int port = c.port();
+  json app = appDef("/u", sleeperCmd(c.dir, "u"), 1);
+  app["unreachableStrategy"] = {{"inactiveAfterSeconds", 1}, {"expungeAfterSeconds", 3}};
+  JsonReply created = mPost(port, "/v2/apps", app);
+  REQUIRE_MESSAGE(created.status == 201, created.text());
+  REQUIRE(waitForRunning(port, "/u", 1, 20s));
+  json first = appTasks(port, "/u")[0];
+  std::string firstId = jstr(first, "id");
+  std::string firstHost = jstr(first, "host");
+  int frozen = firstHost == "agent-1" ? 0 : 1;
+  REQUIRE(launchedPids(c.dir, "u").size() == 1);
+  int firstPid = launchedPids(c.dir, "u")[0];
+
+  // The agent stops answering (its executor and task keep running).
+  c.agents[frozen]->process().signal(SIGSTOP);
+  auto stateOf = [&](const std::string& id) {
+    for (const auto& t : appTasks(port, "/u")) {
+      if (jstr(t, "id") == id) return jstr(t, "state");
+    }
+    return std::string("gone");
+  };
+  CHECK_MESSAGE(waitFor([&] { return stateOf(firstId) == "TASK_UNREACHABLE"; }, 10s), appTasks(port, "/u").dump());
+  // Replaced on the other agent once inactive...
+  auto replacementRunning = [&] {
+    for (const auto& t : appTasks(port, "/u")) {
+      if (jstr(t, "id") != firstId && taskRunning(t) && jstr(t, "host") != firstHost) return true;
+    }
+    return false;
+  };
+  CHECK_MESSAGE(waitFor(replacementRunning, 15s), appTasks(port, "/u").dump());
+  // ...and forgotten once expunged.
+  CHECK_MESSAGE(waitFor([&] { return stateOf(firstId) == "gone"; }, 15s), appTasks(port, "/u").dump());
+  CHECK(processAlive(firstPid));
+
+  // The agent comes back with the expunged task still running: it is killed; one instance stays.
+  c.agents[frozen]->process().signal(SIGCONT);
+  CHECK_MESSAGE(waitFor([&] { return !processAlive(firstPid); }, 20s), "master log:\n", c.masterLog());
+  CHECK(waitFor([&] { return c.activeAgentsSafe() == 2; }, 20s));
+  json tasks = appTasks(port, "/u");
+  CHECK(tasks.size() == 1);
+  CHECK(countRunning(tasks) == 1);
+  CHECK(alivePids(c.dir, "u") == 1);
+}

@@ -78,19 +78,6 @@ inline JsonReply mDelete(int port, const std::string& target) { return mRequest(
 // ---------------------------------------------------------------------------------------------
 // A cluster: one `dcos master` and agents named agent-1..N.
 
-// Whether `dcos master --help` lists `flag` (so the tests run against a binary that predates it).
-inline bool masterSupportsFlag(const std::string& flag) {
-  static std::map<std::string, bool> cache;
-  static std::mutex mu;
-  std::lock_guard lock(mu);
-  auto it = cache.find(flag);
-  if (it != cache.end()) return it->second;
-  RunResult r = runDcos({"master", "--help"});
-  bool supported = (r.out + r.err).find("--" + flag) != std::string::npos;
-  cache[flag] = supported;
-  return supported;
-}
-
 // The first of 100 host ports of agent `index` (0-based): distinct per agent, and per test
 // process so test executables running side by side do not hand out the same ports. Below the
 // kernel's ephemeral range (32768+), so the HTTP servers of tasks never meet a client socket.
@@ -100,8 +87,8 @@ inline int agentPortBase(int index) {
 }
 
 struct AgentOptions {
-  // Empty: 127.0.0.1, which resolves everywhere, so the scheduler's own HTTP health checks reach
-  // tasks bound to loopback.
+  // Empty: 127.0.0.1, which resolves everywhere (the scheduler probes readiness checks at the
+  // agent's hostname).
   std::string hostname;
   std::string attributes;
   std::string resources;  // empty: cpus:2;mem:1024;disk:1024 and this agent's 100 ports
@@ -111,7 +98,9 @@ class MarathonCluster {
  public:
   // A master and `agents` agents; agent i is "agent-<i+1>" when `distinctHostnames` (for UNIQUE
   // hostname constraints), otherwise every agent is 127.0.0.1.
-  explicit MarathonCluster(int agents = 1, bool distinctHostnames = false) {
+  // `masterArgs` are added to the master's flags (on restarts too).
+  explicit MarathonCluster(int agents = 1, bool distinctHostnames = false, std::vector<std::string> masterArgs = {})
+      : masterArgs_(std::move(masterArgs)) {
     std::filesystem::create_directories(dir.file("launches"));
     startMaster();
     for (int i = 0; i < agents; ++i) {
@@ -165,13 +154,14 @@ class MarathonCluster {
 
  private:
   void startMaster(int fixedPort = 0) {
-    std::vector<std::string> args{"--allocation_interval=50ms"};
-    if (masterSupportsFlag("decline_offer_duration")) args.push_back("--decline_offer_duration=1secs");
+    std::vector<std::string> args{"--allocation_interval=50ms", "--decline_offer_duration=1secs"};
+    args.insert(args.end(), masterArgs_.begin(), masterArgs_.end());
     if (fixedPort) args.push_back("--port=" + std::to_string(fixedPort));
     master = std::make_unique<MasterProcess>(dir.file("master"), args);
     port_ = master->port();
   }
 
+  std::vector<std::string> masterArgs_;
   int port_ = 0;
 };
 
