@@ -150,7 +150,10 @@ void Service::Impl::offersReceived(const Json& offers) {
         auto match = matchOffer({&w.app->def, taskId, "*", extraEnv}, *view, remaining, w.placed);
         if (auto* refusals = std::get_if<std::vector<Refusal>>(&match)) {
           if (!used) {
-            for (const auto& r : *refusals) ++stats.declined[r.reason];
+            for (const auto& r : *refusals) {
+              ++stats.declined[r.reason];
+              stats.lastMessage[r.reason] = r.message;
+            }
           }
           break;
         }

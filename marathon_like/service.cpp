@@ -108,6 +108,15 @@ Result<void> Service::Impl::recover() {
 }
 
 void Service::Impl::received(const Json& event) {
+  // The master validated what it forwards; a field of an unexpected type is still only logged.
+  try {
+    dispatch(event);
+  } catch (const Json::exception& e) {
+    serviceLogger().error("ignoring a malformed {} event: {}", event.value("type", "?"), e.what());
+  }
+}
+
+void Service::Impl::dispatch(const Json& event) {
   std::string type = event.value("type", "");
   if (type == "SUBSCRIBED") {
     onSubscribed(event["subscribed"]["framework_id"].value("value", ""));

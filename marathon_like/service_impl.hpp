@@ -34,6 +34,7 @@ struct OfferStats {
   int64_t processed = 0, unused = 0;
   std::optional<TimePoint> lastUnusedAt, lastUsedAt;
   std::map<std::string, int64_t> declined;  // reason -> offers refused for it
+  std::map<std::string, std::string> lastMessage;  // reason -> the latest refusal's explanation
 };
 
 struct AppRuntime {
@@ -110,6 +111,7 @@ struct Service::Impl : kernel::Scheduler {
   // ---- service.cpp ----
   Result<void> recover();
   void received(const Json& event) override;
+  void dispatch(const Json& event);
   void disconnected(const std::string& why) override;
   void onSubscribed(const std::string& id);
   void tick();

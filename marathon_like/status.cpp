@@ -118,7 +118,7 @@ void Service::Impl::statusUpdate(const Json& status) {
   Instance& inst = it->second;
   AppRuntime* app = apps.count(inst.rec.appId) ? &apps.at(inst.rec.appId) : nullptr;
   std::string before = inst.rec.state;
-  bool wasHealthy = isHealthy(app, inst);
+  std::optional<bool> healthBefore = inst.rec.healthy;
   inst.rec.state = state;
   inst.lastStatusMessage = status.value("message", "");
   if (!agentId.empty()) inst.rec.agentId = agentId;
@@ -152,13 +152,28 @@ void Service::Impl::statusUpdate(const Json& status) {
                                               {"runSpecVersion", inst.rec.appVersion},
                                               {"goal", inst.killing ? "Decommissioned" : "Running"}});
   }
-  bool healthyNow = isHealthy(app, inst);
-  if (app && !app->def.healthChecks.empty() && status.contains("healthy") && wasHealthy != healthyNow) {
+  if (app && !app->def.healthChecks.empty() && inst.rec.healthy && inst.rec.healthy != healthBefore) {
     events.publish("health_status_changed_event", {{"appId", inst.rec.appId},
                                                    {"taskId", taskId},
                                                    {"instanceId", taskId},
                                                    {"version", inst.rec.appVersion},
-                                                   {"alive", healthyNow}});
+                                                   {"alive", *inst.rec.healthy}});
+  }
+  bool failedCheck = status.contains("healthy") && status["healthy"].is_boolean() && !status["healthy"].get<bool>();
+  if (app && !app->def.healthChecks.empty() && failedCheck && state == "TASK_RUNNING") {
+    events.publish("failed_health_check_event", {{"appId", inst.rec.appId},
+                                                 {"taskId", taskId},
+                                                 {"instanceId", taskId},
+                                                 {"healthCheck", app->def.healthChecks[0]}});
+  }
+  if (terminal(state) && status.value("reason", "") == "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED") {
+    events.publish("unhealthy_instance_kill_event", {{"appId", inst.rec.appId},
+                                                     {"taskId", taskId},
+                                                     {"instanceId", taskId},
+                                                     {"version", inst.rec.appVersion},
+                                                     {"reason", status.value("message", "")},
+                                                     {"host", inst.rec.hostname},
+                                                     {"slaveId", inst.rec.agentId}});
   }
 
   if (terminal(state)) {

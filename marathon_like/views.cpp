@@ -99,6 +99,9 @@ Json Service::Impl::queueJson() const {
       auto it = s.declined.find(r);
       reasons.push_back({{"reason", r}, {"declined", it == s.declined.end() ? 0 : it->second}, {"processed", s.processed}});
     }
+    // Our addition: what the latest refusal of each reason said, e.g. which constraint.
+    Json messages = Json::object();
+    for (const auto& [reason, message] : s.lastMessage) messages[reason] = message;
     double left = app.backoff.remainingSeconds(clock.now());
     queue.push_back({{"count", want},
                      {"delay", {{"timeLeftSeconds", static_cast<int64_t>(left + 0.999)}, {"overdue", left <= 0}}},
@@ -111,7 +114,8 @@ Json Service::Impl::queueJson() const {
                        {"lastUsedOfferAt", timeOrNull(s.lastUsedAt)},
                        {"rejectSummaryLastOffers", reasons},
                        {"rejectSummaryLaunchAttempt", reasons}}},
-                     {"lastUnusedOffers", Json::array()}});
+                     {"lastUnusedOffers", Json::array()},
+                     {"refusalMessages", messages}});
   }
   return {{"queue", queue}};
 }
@@ -142,7 +146,11 @@ Json Service::Impl::deploymentJson(const Deployment& d) const {
                         {"total", total}};
       if (app != apps.end() && wanted(app->second) > 0) {
         Json refusals = Json::object();
-        for (const auto& [reason, n] : app->second.offers.declined) refusals[reason] = n;
+        for (const auto& [reason, n] : app->second.offers.declined) {
+          auto message = app->second.offers.lastMessage.find(reason);
+          refusals[reason] = {{"count", n},
+                              {"message", message == app->second.offers.lastMessage.end() ? "" : message->second}};
+        }
         a["waitingForOffers"] = {{"count", wanted(app->second)},
                                  {"delaySeconds", app->second.backoff.remainingSeconds(clock.now())},
                                  {"offerRefusals", refusals}};

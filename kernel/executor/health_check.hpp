@@ -28,7 +28,7 @@ struct HealthCheckSpec {
   // HTTP and TCP: checked on 127.0.0.1.
   uint16_t port = 0;
   std::string path = "/";       // HTTP only, starts with '/'
-  std::string scheme = "http";  // only "http" is supported
+  std::string scheme = "http";  // "http" or "https" (certificates not verified, as in Mesos)
   std::vector<int> statuses;    // the healthy HTTP statuses; empty: 200..399, as in Mesos
   // Mesos' defaults for delay_seconds, interval_seconds, timeout_seconds, grace_period_seconds.
   Duration delay = std::chrono::seconds(15);
@@ -47,8 +47,9 @@ struct HealthCheckSpec {
 // of "command", "http" and "tcp" is present.
 // Errors: kInvalidArgument, the message naming the field path, e.g.
 // "health_check.http.port: must be 1..65535": an unknown type, the section of the type missing,
-// a port out of range, a path not starting with '/', a scheme but "http", a negative number (zero
-// interval or timeout), consecutive_failures below 1, a command without value.
+// a port out of range, a path not starting with '/', a scheme other than "http" and "https", a
+// negative number (zero interval or timeout), consecutive_failures below 1, a command without
+// value.
 Result<HealthCheckSpec> parseHealthCheck(const Json& healthCheck);
 
 // Mesos' health bookkeeping for one task, over check results the caller reports. Not
@@ -92,12 +93,15 @@ class HealthTracker {
   uint32_t failures_ = 0;
 };
 
-// Performs one HTTP or TCP check on 127.0.0.1:spec.port, blocking for at most spec.timeout (the
+// Performs one HTTP(S) or TCP check on 127.0.0.1:spec.port, blocking for at most spec.timeout (the
 // executor calls it in a forked child). TCP: healthy when a connection is established. HTTP: a
 // plain HTTP/1.1 GET of spec.path with Host and "Connection: close"; only the status line is
-// read, healthy when the status is in spec.statuses (200..399 when empty). `detail` (optional)
-// says what happened: "connected", "returned 503", "connection refused", "timed out after 2s".
-// A COMMAND spec returns false ("not a network check").
+// read, healthy when the status is in spec.statuses (200..399 when empty). HTTPS: the same
+// status rule, over a GET of https://127.0.0.1:port/path by http::fetch() without certificate
+// verification (as Mesos' `curl -k`), redirects not followed, a response body over 64 KiB a
+// failure. `detail` (optional) says what happened: "connected", "returned 503", "connection
+// refused", "timed out after 2s", for HTTPS the client's reason ("TLS handshake with
+// 127.0.0.1:8443 failed: ..."). A COMMAND spec returns false ("not a network check").
 bool runNetworkCheck(const HealthCheckSpec& spec, std::string* detail);
 
 }  // namespace dcos::kernel

@@ -10,7 +10,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/ssl.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include <cerrno>
 #include <chrono>
+#include <thread>
 
 using namespace dcos;
 using namespace dcos::kernel;
@@ -22,7 +28,8 @@ namespace {
 
 HealthCheckSpec parsed(const std::string& text) {
   auto spec = parseHealthCheck(Json::parse(text));
-  REQUIRE_MESSAGE(spec.ok(), spec.error().message);
+  // The message is built even when the check passes (doctest -s), so only then ask for the error.
+  REQUIRE_MESSAGE(spec.ok(), (spec.ok() ? std::string() : spec.error().message));
   return *spec;
 }
 
@@ -42,6 +49,115 @@ HealthCheckSpec httpCheck(uint16_t port, const std::string& path = "/") {
   spec.timeout = 5s;
   return spec;
 }
+
+HealthCheckSpec httpsCheck(uint16_t port, const std::string& path = "/") {
+  HealthCheckSpec spec = httpCheck(port, path);
+  spec.scheme = "https";
+  return spec;
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// Runs a shell command in `dir`; true when it exits 0.
+bool sh(const std::string& dir, const std::string& command) {
+  test::Process p({"/bin/sh", "-c", "cd '" + dir + "' && " + command}, dir);
+  int code = p.wait(30s);
+  if (code != 0) MESSAGE(command << " exited with " << code << ": " << p.stderrText());
+  return code == 0;
+}
+
+bool haveOpenssl() {
+  test::TempDir dir;
+  return sh(dir.path(), "command -v openssl >/dev/null");
+}
+
+// An HTTPS server on a thread of its own: OpenSSL over a loopback socket on an ephemeral port,
+// one request per connection, with a self-signed certificate for 127.0.0.1 made by the openssl
+// command line (no CA: HTTPS health checks do not verify certificates). GET /health answers 200,
+// /moved 302 to /health, /big 200 with 100 KiB, anything else 404. (`openssl s_server -WWW`
+// would not do: it answers 200 for missing files too.)
+struct TlsServer {
+  test::TempDir dir;
+  SSL_CTX* ctx = nullptr;
+  int fd = -1;
+  uint16_t port = 0;
+  std::thread thread;
+
+  TlsServer() {
+    REQUIRE(sh(dir.path(), "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
+                           " -keyout server.key -out server.pem -days 2 -subj /CN=127.0.0.1"
+                           " -addext subjectAltName=IP:127.0.0.1"));
+    ctx = SSL_CTX_new(TLS_server_method());
+    REQUIRE(ctx != nullptr);
+    REQUIRE(SSL_CTX_use_certificate_file(ctx, dir.file("server.pem").c_str(), SSL_FILETYPE_PEM) == 1);
+    REQUIRE(SSL_CTX_use_PrivateKey_file(ctx, dir.file("server.key").c_str(), SSL_FILETYPE_PEM) == 1);
+    fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(::listen(fd, 16) == 0);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    port = ntohs(addr.sin_port);
+    thread = std::thread([this] { serve(); });
+  }
+  ~TlsServer() {
+    ::shutdown(fd, SHUT_RDWR);  // wakes the accept() in serve()
+    thread.join();
+    ::close(fd);
+    SSL_CTX_free(ctx);
+  }
+  TlsServer(const TlsServer&) = delete;
+  TlsServer& operator=(const TlsServer&) = delete;
+
+  void serve() {
+    // A client that hangs up early must not kill the test process with SIGPIPE; the signal goes
+    // to the writing thread, which keeps it blocked.
+    sigset_t pipe;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
+    for (;;) {
+      int c = ::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
+      if (c < 0 && errno == EINTR) continue;
+      if (c < 0) return;
+      timeval limit{5, 0};
+      ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+      ::setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
+      SSL* ssl = SSL_new(ctx);
+      SSL_set_fd(ssl, c);
+      if (SSL_accept(ssl) == 1) {
+        std::string request;
+        char buf[1024];
+        while (request.find("\r\n\r\n") == std::string::npos && request.size() < 16384) {
+          int n = SSL_read(ssl, buf, sizeof buf);
+          if (n <= 0) break;
+          request.append(buf, static_cast<size_t>(n));
+        }
+        std::string response = respond(request);
+        SSL_write(ssl, response.data(), static_cast<int>(response.size()));
+        SSL_shutdown(ssl);
+      }
+      SSL_free(ssl);
+      ::close(c);
+    }
+  }
+
+  static std::string respond(const std::string& request) {
+    auto from = request.find(' ');
+    auto to = from == std::string::npos ? from : request.find(' ', from + 1);
+    std::string path = to == std::string::npos ? "" : request.substr(from + 1, to - from - 1);
+    auto reply = [](const std::string& status, const std::string& headers, const std::string& body) {
+      return "HTTP/1.1 " + status + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" + headers +
+             "Connection: close\r\n\r\n" + body;
+    };
+    if (path == "/health") return reply("200 OK", "", "ok\n");
+    if (path == "/moved") return reply("302 Found", "Location: /health\r\n", "");
+    if (path == "/big") return reply("200 OK", "", std::string(100 * 1024, 'x'));
+    return reply("404 Not Found", "", "no\n");
+  }
+};
 
 const TimePoint kLaunched = TimePoint(std::chrono::seconds(1'700'000'000));
 
@@ -75,6 +191,17 @@ TEST_CASE("an HTTP health check reads its path, statuses and timings") {
   CHECK(spec.gracePeriod == 30s);
   CHECK(spec.consecutiveFailures == 5);
   CHECK(spec.describe() == "HTTP GET http://127.0.0.1:31000/health");
+}
+
+TEST_CASE("an HTTP health check with scheme https is accepted (Marathon's HTTPS and MESOS_HTTPS)") {
+  auto spec = parsed(R"({"type":"HTTP","http":{"scheme":"https","port":8443,"path":"/health","statuses":[200]}})");
+  CHECK(spec.type == HealthCheckSpec::Type::kHttp);
+  CHECK(spec.scheme == "https");
+  CHECK(spec.port == 8443);
+  CHECK(spec.path == "/health");
+  CHECK(spec.statuses == std::vector<int>{200});
+  CHECK(spec.describe() == "HTTP GET https://127.0.0.1:8443/health");
+  CHECK(parsed(R"({"http":{"scheme":"https","port":443}})").scheme == "https");
 }
 
 TEST_CASE("a TCP health check names its port") {
@@ -125,8 +252,9 @@ TEST_CASE("invalid health checks are rejected naming the field") {
   CHECK(parseError(R"({"type":"TCP","tcp":{"port":-1}})") == "health_check.tcp.port: must be 1..65535");
   CHECK(parseError(R"({"type":"HTTP","http":{"port":80,"path":"health"}})") == "health_check.http.path: must start with '/'");
   CHECK(parseError(R"({"type":"HTTP","http":{"port":80,"path":"/a b"}})").rfind("health_check.http.path: ", 0) == 0);
-  CHECK(parseError(R"({"type":"HTTP","http":{"port":80,"scheme":"https"}})") ==
-        "health_check.http.scheme: https is not supported (only http)");
+  CHECK(parseError(R"({"type":"HTTP","http":{"port":80,"scheme":"ftp"}})") == "health_check.http.scheme: must be http or https");
+  CHECK(parseError(R"({"type":"HTTP","http":{"port":80,"scheme":"HTTPS"}})") == "health_check.http.scheme: must be http or https");
+  CHECK(parseError(R"({"type":"HTTP","http":{"port":80,"scheme":1}})") == "health_check.http.scheme: must be a string");
   CHECK(parseError(R"({"type":"HTTP","http":{"port":80,"statuses":[200,42]}})") ==
         "health_check.http.statuses[1]: must be an HTTP status 100..599");
   CHECK(parseError(R"({"tcp":{"port":80},"delay_seconds":-1})") == "health_check.delay_seconds: must be >= 0");
@@ -253,6 +381,82 @@ TEST_CASE("an HTTP check against a real server reports the status of the path") 
   HealthCheckSpec only204 = httpCheck(server.port, "/health");
   only204.statuses = {204};
   CHECK_FALSE(runNetworkCheck(only204, &detail));
+}
+
+TEST_CASE("an HTTPS check against a TLS server reports the status of the path") {
+  if (!haveOpenssl()) {
+    MESSAGE("skipped: no openssl command line");
+    return;
+  }
+  TlsServer tls;
+  std::string detail;
+  // The certificate is self-signed: only a check that skips verification gets an answer.
+  CHECK_MESSAGE(runNetworkCheck(httpsCheck(tls.port, "/health"), &detail), detail);
+  CHECK(detail == "returned 200");
+  CHECK_FALSE(runNetworkCheck(httpsCheck(tls.port, "/missing"), &detail));
+  CHECK(detail == "returned 404");
+
+  // Explicit statuses replace the 200..399 default, as for plain HTTP.
+  HealthCheckSpec accept404 = httpsCheck(tls.port, "/missing");
+  accept404.statuses = {404};
+  CHECK_MESSAGE(runNetworkCheck(accept404, &detail), detail);
+  HealthCheckSpec only204 = httpsCheck(tls.port, "/health");
+  only204.statuses = {204};
+  CHECK_FALSE(runNetworkCheck(only204, &detail));
+  CHECK(detail == "returned 200");
+}
+
+TEST_CASE("an HTTPS check does not follow redirects and refuses a large body") {
+  if (!haveOpenssl()) {
+    MESSAGE("skipped: no openssl command line");
+    return;
+  }
+  TlsServer tls;
+  std::string detail;
+  // The redirect is the answer: healthy by the 200..399 rule, not when only 200 is healthy.
+  CHECK_MESSAGE(runNetworkCheck(httpsCheck(tls.port, "/moved"), &detail), detail);
+  CHECK(detail == "returned 302");
+  HealthCheckSpec only200 = httpsCheck(tls.port, "/moved");
+  only200.statuses = {200};
+  CHECK_FALSE(runNetworkCheck(only200, &detail));
+  CHECK(detail == "returned 302");
+
+  // A large body is not read: only the status counts.
+  CHECK_MESSAGE(runNetworkCheck(httpsCheck(tls.port, "/big"), &detail), detail);
+  CHECK(detail == "returned 200");
+}
+
+TEST_CASE("an HTTPS check against a plain-HTTP server fails in the TLS handshake") {
+  test::LocalServer server;
+  server.router.route("GET", "/health", [](const http::Request&) { return http::Response::text(200, "ok"); });
+  server.start();
+  std::string detail;
+  auto start = std::chrono::steady_clock::now();
+  CHECK_FALSE(runNetworkCheck(httpsCheck(server.port, "/health"), &detail));
+  CHECK(std::chrono::steady_clock::now() - start < 4s);  // a clear failure, not the timeout
+  CHECK_MESSAGE(contains(detail, "TLS handshake with 127.0.0.1:" + std::to_string(server.port) + " failed"), detail);
+  CHECK_FALSE(contains(detail, "GET https://"));  // the description names the URL already
+
+  // The same server is healthy over plain HTTP.
+  CHECK(runNetworkCheck(httpCheck(server.port, "/health"), &detail));
+  CHECK(detail == "returned 200");
+}
+
+TEST_CASE("HTTPS checks on a closed port or a silent server fail with the reason") {
+  std::string detail;
+  uint16_t port = unusedPort();
+  CHECK_FALSE(runNetworkCheck(httpsCheck(port), &detail));
+  CHECK_MESSAGE(contains(detail, "onnection refused"), detail);
+
+  Listener listener;
+  HealthCheckSpec spec = httpsCheck(listener.port);
+  spec.timeout = 300ms;
+  auto start = std::chrono::steady_clock::now();
+  CHECK_FALSE(runNetworkCheck(spec, &detail));
+  auto took = std::chrono::steady_clock::now() - start;
+  CHECK_MESSAGE(detail.rfind("timed out after 300ms", 0) == 0, detail);
+  CHECK(took >= 250ms);
+  CHECK(took < 2s);
 }
 
 TEST_CASE("HTTP and TCP checks on a closed port fail with connection refused") {
