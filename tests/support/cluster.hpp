@@ -15,6 +15,17 @@ namespace dcos::test {
 
 inline nlohmann::json masterState(int port) { return nlohmann::json::parse(httpRequest(port, "GET", "/master/state").body); }
 
+// The frameworks of a /master/state or GET_FRAMEWORKS list without the ones the master hosts
+// itself (the service scheduler, "marathon"), so kernel tests see only their own.
+inline nlohmann::json ownFrameworks(const nlohmann::json& frameworks) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& f : frameworks) {
+    const nlohmann::json& info = f.contains("framework_info") ? f["framework_info"] : f;
+    if (info.value("name", "") != "marathon") out.push_back(f);
+  }
+  return out;
+}
+
 inline int activeAgents(int port) {
   int n = 0;
   nlohmann::json state = masterState(port);
