@@ -34,7 +34,9 @@ void Service::Impl::registerAppRoutes(http::Router& router, const std::string& p
       if (label && !labelMatches(app.def.labels, *label)) continue;
       list.push_back(appJson(app, embed));
     }
-    return http::Response::json(200, {{"apps", list}});
+    Json body = Json::object();
+    body["apps"] = std::move(list);
+    return http::Response::json(200, body);
   });
 
   router.route("POST", p + "/v2/apps", [this, p](const http::Request& req) {

@@ -80,6 +80,9 @@ class EventBus {
   void removeListener(uint64_t id);
 
   size_t subscriberCount() const { return subscriberCount_.load(); }
+  // Whether anyone (a stream or a listener) would see a published event: callers skip building
+  // costly payloads otherwise. Loop thread.
+  bool hasAudience() const { return !subscribers_.empty() || !listeners_.empty(); }
 
  private:
   struct Subscriber {

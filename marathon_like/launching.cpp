@@ -203,9 +203,11 @@ void Service::Impl::offersReceived(const Json& offers) {
   bool stillWanting = std::any_of(wants.begin(), wants.end(), [](const Want& w) { return w.count > 0; });
   double refuse = std::chrono::duration<double>(options.declineOfferDuration).count();
   for (auto& a : accepts) {
+    Json launch = {{"type", "LAUNCH"}, {"launch", Json::object()}};
+    launch["launch"]["task_infos"] = std::move(a.tasks);
     Json call = {{"type", "ACCEPT"},
                  {"accept", {{"offer_ids", Json::array({{{"value", a.offerId}}})},
-                             {"operations", Json::array({{{"type", "LAUNCH"}, {"launch", {{"task_infos", a.tasks}}}}})},
+                             {"operations", Json::array({std::move(launch)})},
                              {"filters", {{"refuse_seconds", stillWanting ? 0.0 : refuse}}}}}};
     if (auto r = driver->send(std::move(call)); !r) serviceLogger().warn("accept: {}", r.error().message);
   }

@@ -142,8 +142,8 @@ void Service::Impl::statusUpdate(const Json& status) {
     inst.rec.unreachableSinceMs = 0;
   }
 
-  events.publish("status_update_event", statusUpdateEvent(inst, status));
-  if (before != state) {
+  if (events.hasAudience()) events.publish("status_update_event", statusUpdateEvent(inst, status));
+  if (before != state && events.hasAudience()) {
     events.publish("instance_changed_event", {{"instanceId", taskId},
                                               {"condition", condition(state)},
                                               {"runSpecId", inst.rec.appId},

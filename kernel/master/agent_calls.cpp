@@ -111,7 +111,7 @@ void Master::reconcileAgentTasks(AgentRecord& agent, const Json& reported) {
       st.erase("uuid");
       t->second.status = st;
       t->second.state = st.value("state", t->second.state);
-      (void)registry_->putTask(t->second);
+      persistTaskSoon(t->second);
       publishTaskUpdated(t->second);
       sendUpdateToFramework(fid, st);
     }
@@ -285,7 +285,7 @@ void Master::markUnreachable(AgentRecord& agent, const std::string& why) {
     bool changed = t.state != "TASK_UNREACHABLE";
     t.status = st;
     t.state = "TASK_UNREACHABLE";
-    (void)registry_->putTask(t);
+    persistTaskSoon(t);
     if (changed) publishTaskUpdated(t);
     sendUpdateToFramework(t.frameworkId, st);
   }

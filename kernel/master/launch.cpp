@@ -78,12 +78,14 @@ void Master::accept(FrameworkRecord& fw, const Json& accept) {
     Json executor;  // LAUNCH_GROUP: the group's executor; null for a LAUNCH task
   };
   std::vector<Launch> launches;
-  const Json ops = accept.value("operations", Json::array());
+  static const Json kNone = Json::array();
+  const Json& ops = accept.contains("operations") ? accept["operations"] : kNone;
   for (size_t i = 0; i < ops.size() && i < kMaxOperations; ++i) {
     const Json& op = ops[i];
     std::string type = op.is_object() ? op.value("type", "") : "";
     if (type == "LAUNCH" && op.contains("launch")) {
-      for (const auto& t : op["launch"].value("task_infos", Json::array())) launches.push_back({{t}, Json()});
+      const Json& infos = op["launch"].contains("task_infos") ? op["launch"]["task_infos"] : kNone;
+      for (const auto& t : infos) launches.push_back({{t}, Json()});
     } else if (type == "LAUNCH_GROUP" && op.contains("launch_group")) {
       const Json& lg = op["launch_group"];
       Launch group{{}, lg.value("executor", Json::object())};
@@ -100,6 +102,8 @@ void Master::accept(FrameworkRecord& fw, const Json& accept) {
   }
   Resources remaining = offered;
   std::set<std::string> seen;
+  std::vector<PendingLaunch> pending;
+  std::vector<Json> groupEvents;
   for (auto& l : launches) {
     bool isGroup = !l.executor.is_null();
     std::vector<TaskRecord> probes(l.tasks.size());
@@ -164,52 +168,70 @@ void Master::accept(FrameworkRecord& fw, const Json& accept) {
     Json group = Json::array();
     for (size_t i = 0; i < l.tasks.size(); ++i) {
       seen.insert(probes[i].taskId);
-      Json task = std::move(l.tasks[i]);
-      task["agent_id"] = idJson(agentId);
-      task["resources"] = taskResources[i].toJson();
-      if (isGroup) task["executor"] = l.executor;
-      if (launchTask(fw, agentIt->second, role, task, /*send=*/!isGroup)) group.push_back(std::move(task));
+      PendingLaunch p;
+      p.inGroup = isGroup;
+      TaskRecord& t = p.record;
+      t.frameworkId = fw.id;
+      t.taskId = probes[i].taskId;
+      t.agentId = agentId;
+      t.role = role;
+      t.resources = taskResources[i];
+      t.task = std::move(l.tasks[i]);
+      t.task["agent_id"] = idJson(agentId);
+      t.task["resources"] = taskResources[i].toJson();
+      if (isGroup) {
+        t.task["executor"] = l.executor;
+        group.push_back(t.task);
+      }
+      t.state = "TASK_STAGING";
+      pending.push_back(std::move(p));
     }
-    if (isGroup && !group.empty()) {
-      logger().info("launching a group of {} task(s) of framework '{}' on agent '{}'", group.size(), fw.id, agentId);
-      sendToAgent(agentIt->second, {{"type", "RUN_TASK_GROUP"},
-                                    {"run_task_group", {{"framework_id", idJson(fw.id)},
-                                                        {"framework_info", fw.info},
-                                                        {"executor", l.executor},
-                                                        {"task_group", {{"tasks", std::move(group)}}}}}});
+    if (isGroup) {
+      groupEvents.push_back({{"type", "RUN_TASK_GROUP"},
+                             {"run_task_group", {{"framework_id", idJson(fw.id)},
+                                                 {"framework_info", fw.info},
+                                                 {"executor", l.executor},
+                                                 {"task_group", {{"tasks", std::move(group)}}}}}});
     }
   }
+  if (!pending.empty()) commitLaunches(fw, agentIt->second, std::move(pending), std::move(groupEvents));
   if (!agentId.empty() && !remaining.empty()) allocator_.recoverResources(fw.id, agentId, remaining, refuseFilter(accept));
   requestAllocation();
 }
 
-bool Master::launchTask(FrameworkRecord& fw, AgentRecord& agent, const std::string& role, Json task, bool send) {
-  TaskRecord t;
-  t.frameworkId = fw.id;
-  t.taskId = idValue(task, "task_id");
-  t.agentId = agent.id;
-  t.role = role;
-  t.resources = Resources::fromJson(task["resources"]).value();
-  t.task = std::move(task);
-  t.state = "TASK_STAGING";
-  // Persist before the agent hears of it: after a crash the master knows every task an agent
+void Master::commitLaunches(FrameworkRecord& fw, AgentRecord& agent, std::vector<PendingLaunch> launches,
+                            std::vector<Json> groupEvents) {
+  // Persisted before the agent hears of them: after a crash the master knows every task an agent
   // may be running, so a reregistration never leads to a second launch.
-  if (auto r = registry_->putTask(t); !r) {
-    logger().error("cannot persist task '{}': {}", t.key(), r.error().message);
-    allocator_.recoverResources(fw.id, agent.id, t.resources);
-    sendUpdateToFramework(fw.id, masterStatus(t, "TASK_ERROR", "REASON_TASK_INVALID",
-                                              "Master could not persist the task: " + r.error().message));
-    return false;
+  std::vector<const TaskRecord*> records;
+  for (const auto& l : launches) records.push_back(&l.record);
+  if (auto r = registry_->putTasks(records); !r) {
+    logger().error("cannot persist {} task(s) of framework '{}': {}", launches.size(), fw.id, r.error().message);
+    for (const auto& l : launches) {
+      allocator_.recoverResources(fw.id, agent.id, l.record.resources);
+      sendUpdateToFramework(fw.id, masterStatus(l.record, "TASK_ERROR", "REASON_TASK_INVALID",
+                                                "Master could not persist the task: " + r.error().message));
+    }
+    return;
   }
-  fw.taskKeys.insert(t.key());
-  agent.taskKeys.insert(t.key());
-  if (send) {
-    logger().info("launching task '{}' of framework '{}' on agent '{}'", t.taskId, fw.id, agent.id);
-    sendToAgent(agent, {{"type", "RUN_TASK"},
-                        {"run_task", {{"framework_id", idJson(fw.id)}, {"framework_info", fw.info}, {"task", t.task}}}});
+  for (auto& l : launches) {
+    TaskRecord& t = l.record;
+    std::string key = t.key();
+    removedTasks_.erase({t.frameworkId, t.taskId});  // an id used again after its task ended
+    fw.taskKeys.insert(key);
+    agent.taskKeys.insert(key);
+    if (!l.inGroup) {
+      logger().info("launching task '{}' of framework '{}' on agent '{}'", t.taskId, fw.id, agent.id);
+      sendToAgent(agent, {{"type", "RUN_TASK"},
+                          {"run_task", {{"framework_id", idJson(fw.id)}, {"framework_info", fw.info}, {"task", t.task}}}});
+    }
+    publishTaskAdded(tasks_.insert_or_assign(key, std::move(t)).first->second);
   }
-  publishTaskAdded(tasks_.emplace(t.key(), std::move(t)).first->second);
-  return true;
+  for (auto& event : groupEvents) {
+    logger().info("launching a group of {} task(s) of framework '{}' on agent '{}'",
+                  event["run_task_group"]["task_group"]["tasks"].size(), fw.id, agent.id);
+    sendToAgent(agent, event);
+  }
 }
 
 void Master::killTask(TaskRecord& task, const Json& killPolicy) {

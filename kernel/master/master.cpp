@@ -72,7 +72,7 @@ Master::Master(EventLoop& loop, const Clock& clock, std::unique_ptr<Registry> re
     : loop_(loop), clock_(clock), registry_(std::move(registry)), options_(std::move(options)),
       masterId_(uuid::v4()), startedAt_(clock.now()), allocator_(clock) {}
 
-Master::~Master() = default;
+Master::~Master() { flushTasks(); }
 
 Result<std::unique_ptr<Master>> Master::open(EventLoop& loop, const Clock& clock, const std::string& workDir,
                                              MasterOptions options) {
@@ -274,12 +274,42 @@ void Master::finishTask(TaskRecord& task) {
   std::string key = task.key();
   if (auto fw = frameworks_.find(task.frameworkId); fw != frameworks_.end()) fw->second.taskKeys.erase(key);
   if (auto agent = agents_.find(task.agentId); agent != agents_.end()) agent->second.taskKeys.erase(key);
-  if (auto r = registry_->removeTask(task.frameworkId, task.taskId); !r) {
-    logger().error("removing task '{}' from the registry: {}", key, r.error().message);
-  }
+  dirtyTasks_.erase(key);
+  removedTasks_.emplace(task.frameworkId, task.taskId);
+  postTaskFlush();
   completedTasks_.push_back(std::move(task));
-  if (completedTasks_.size() > kMaxCompletedTasks) completedTasks_.erase(completedTasks_.begin());
+  if (completedTasks_.size() > kMaxCompletedTasks) completedTasks_.pop_front();
   tasks_.erase(key);
+}
+
+void Master::persistTaskSoon(const TaskRecord& task) {
+  dirtyTasks_.insert(task.key());
+  postTaskFlush();
+}
+
+void Master::postTaskFlush() {
+  if (taskFlushPosted_) return;
+  taskFlushPosted_ = true;
+  loop_.post([this, alive = std::weak_ptr<int>(lifetime_)] {
+    if (!alive.expired()) flushTasks();
+  });
+}
+
+void Master::flushTasks() {
+  taskFlushPosted_ = false;
+  if (dirtyTasks_.empty() && removedTasks_.empty()) return;
+  std::vector<const TaskRecord*> statuses;
+  for (const auto& key : dirtyTasks_) {
+    if (auto it = tasks_.find(key); it != tasks_.end()) statuses.push_back(&it->second);
+  }
+  std::vector<std::pair<std::string, std::string>> removals(removedTasks_.begin(), removedTasks_.end());
+  if (auto r = registry_->writeTaskChanges(statuses, removals); !r) {
+    // Kept for the next attempt; what the agents report on reregistration corrects the rest.
+    logger().error("writing {} task change(s) to the registry: {}", statuses.size() + removedTasks_.size(), r.error().message);
+    return;
+  }
+  dirtyTasks_.clear();
+  removedTasks_.clear();
 }
 
 }  // namespace dcos::kernel

@@ -116,11 +116,23 @@ class Master {
   void reconcile(FrameworkRecord& fw, const Json& reconcile);
 
   // Launching (launch.cpp)
-  // Records the task and, with `send`, sends it to its agent (a group's tasks go together in one
-  // RUN_TASK_GROUP). False when it could not be persisted (the framework got a TASK_ERROR).
-  bool launchTask(FrameworkRecord& fw, AgentRecord& agent, const std::string& role, Json task, bool send = true);
+  // The validated launches of one ACCEPT are recorded in one transaction, then sent (a group's
+  // tasks together in one RUN_TASK_GROUP). When they cannot be persisted, every one of them is a
+  // TASK_ERROR and its resources go back.
+  struct PendingLaunch {
+    TaskRecord record;
+    bool inGroup = false;
+  };
+  void commitLaunches(FrameworkRecord& fw, AgentRecord& agent, std::vector<PendingLaunch> launches,
+                      std::vector<Json> groupEvents);
   void killTask(TaskRecord& task, const Json& killPolicy);
   void finishTask(TaskRecord& task);
+  // Status changes and removals of tasks are written in one transaction per loop turn
+  // (flushTasks); an acknowledgement is forwarded to an agent only after they are durable, so an
+  // agent never forgets a task whose end the registry does not hold yet.
+  void persistTaskSoon(const TaskRecord& task);
+  void flushTasks();
+  void postTaskFlush();
 
   // Agent health (agent_calls.cpp)
   void pingAgents();
@@ -167,7 +179,11 @@ class Master {
   std::map<std::string, FrameworkRecord> frameworks_;
   std::map<std::string, TaskRecord> tasks_;  // by "<framework>/<task>"
   std::map<std::string, OfferRecord> offers_;
-  std::vector<TaskRecord> completedTasks_;   // the most recent terminal tasks, for state
+  std::deque<TaskRecord> completedTasks_;    // the most recent terminal tasks, for state
+  std::set<std::string> dirtyTasks_;         // keys whose status is not written yet
+  std::set<std::pair<std::string, std::string>> removedTasks_;  // (framework, task) to delete
+  bool taskFlushPosted_ = false;
+  std::shared_ptr<int> lifetime_ = std::make_shared<int>(0);  // posted work checks it
   std::deque<FrameworkRecord> completedFrameworks_;  // the most recently removed, for state
   OperatorEvents operatorEvents_;
   uint64_t nextOffer_ = 0;

@@ -120,6 +120,34 @@ Result<void> Registry::putTask(const TaskRecord& t) {
   return st->run();
 }
 
+Result<void> Registry::putTasks(const std::vector<const TaskRecord*>& tasks) {
+  return db_->transaction([&]() -> Result<void> {
+    for (const TaskRecord* t : tasks) {
+      if (auto r = putTask(*t); !r) return r;
+    }
+    return success();
+  });
+}
+
+Result<void> Registry::writeTaskChanges(const std::vector<const TaskRecord*>& statuses,
+                                        const std::vector<std::pair<std::string, std::string>>& removals) {
+  return db_->transaction([&]() -> Result<void> {
+    auto update = db_->prepare(
+        "UPDATE tasks SET agent_id = ?, status = ?, state = ?, acknowledged = ? WHERE framework_id = ? AND task_id = ?");
+    if (!update) return update.error();
+    for (const TaskRecord* t : statuses) {
+      update->bind(1, t->agentId).bind(2, t->status.is_null() ? std::string("{}") : t->status.dump());
+      update->bind(3, t->state).bind(4, int64_t{t->acknowledged}).bind(5, t->frameworkId).bind(6, t->taskId);
+      if (auto r = update->run(); !r) return r;
+      update->reset();
+    }
+    for (const auto& [frameworkId, taskId] : removals) {
+      if (auto r = removeTask(frameworkId, taskId); !r) return r;
+    }
+    return success();
+  });
+}
+
 Result<void> Registry::removeTask(const std::string& frameworkId, const std::string& taskId) {
   auto st = db_->prepare("DELETE FROM tasks WHERE framework_id = ? AND task_id = ?");
   if (!st) return st.error();

@@ -25,6 +25,12 @@ class Registry {
   Result<void> putFramework(const FrameworkRecord& framework);
   Result<void> putTask(const TaskRecord& task);
   Result<void> removeTask(const std::string& frameworkId, const std::string& taskId);
+  // New tasks, in one transaction (all or none).
+  Result<void> putTasks(const std::vector<const TaskRecord*>& tasks);
+  // In one transaction: the status (state, status, acknowledged, agent) of known tasks, then
+  // the removal of ended ones ((framework id, task id) pairs).
+  Result<void> writeTaskChanges(const std::vector<const TaskRecord*>& statuses,
+                                const std::vector<std::pair<std::string, std::string>>& removals);
 
   struct Snapshot {
     std::vector<AgentRecord> agents;

@@ -248,6 +248,7 @@ void Master::acknowledge(FrameworkRecord& fw, const Json& ack) {
   std::string agentId = idValue(ack, "agent_id");
   auto agent = agents_.find(agentId);
   if (agent != agents_.end()) {
+    flushTasks();  // the acknowledged status must be durable before the agent may forget it
     sendToAgent(agent->second, {{"type", "ACKNOWLEDGE"},
                                 {"acknowledge", {{"framework_id", idJson(fw.id)}, {"task_id", idJson(taskId)}, {"uuid", uuid}}}});
   }
@@ -332,7 +333,7 @@ void Master::applyStatus(TaskRecord& task, const Json& status) {
     finishTask(task);
     return;
   }
-  if (auto r = registry_->putTask(task); !r) logger().error("persisting task '{}': {}", task.key(), r.error().message);
+  persistTaskSoon(task);
 }
 
 }  // namespace dcos::kernel

@@ -185,7 +185,8 @@ TEST_CASE("offer: the first health check becomes the task's Mesos health check")
            "timeout_seconds": 20, "grace_period_seconds": 300, "consecutive_failures": 3})"},
       {R"([{"protocol": "HTTP", "intervalSeconds": 5, "timeoutSeconds": 2, "maxConsecutiveFailures": 7,
             "gracePeriodSeconds": 10, "delaySeconds": 1}])",
-       R"({"type": "HTTP", "http": {"port": 31000, "path": "/"}, "delay_seconds": 1, "interval_seconds": 5,
+       // Marathon-run protocols (HTTP, HTTPS, TCP) start at once: delaySeconds is for MESOS_* only.
+       R"({"type": "HTTP", "http": {"port": 31000, "path": "/"}, "delay_seconds": 0, "interval_seconds": 5,
            "timeout_seconds": 2, "grace_period_seconds": 10, "consecutive_failures": 7})"},
       {R"([{"protocol": "MESOS_TCP", "port": 7070}])",
        R"({"type": "TCP", "tcp": {"port": 7070}, "delay_seconds": 15, "interval_seconds": 60,
