@@ -255,7 +255,7 @@ def run(args, work, procs):
     if ours["rps"] and ref["rps"]:
         print(f"\nratio ours/nginx: throughput {ours['rps'] / ref['rps']:.3f}x"
               + (f", p50 latency {ours['p50'] / ref['p50']:.1f}x" if ours.get("p50") and ref.get("p50") else "")
-              + " (nginx serves a file it never builds; ours renders 1,000 apps per request)")
+              + " (nginx serves a file; ours renders the list once per state change and serves those bytes until the next one)")
 
 
 def main():

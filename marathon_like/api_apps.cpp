@@ -7,6 +7,8 @@
 namespace dcos::marathon {
 namespace {
 
+constexpr size_t kAppsCacheEntries = 16;  // distinct queries kept per state version
+
 // Marathon's label selector, one term: "key", "key==value", "key!=value".
 bool labelMatches(const std::map<std::string, std::string>& labels, const std::string& selector) {
   for (const char* op : {"==", "!="}) {
@@ -23,6 +25,16 @@ bool labelMatches(const std::map<std::string, std::string>& labels, const std::s
 
 void Service::Impl::registerAppRoutes(http::Router& router, const std::string& p) {
   router.route("GET", p + "/v2/apps", [this](const http::Request& req) {
+    if (appsCacheVersion != stateVersion) {
+      appsCache.clear();
+      appsCacheVersion = stateVersion;
+    }
+    if (auto hit = appsCache.find(req.target); hit != appsCache.end()) {
+      http::Response cached;
+      cached.headers["Content-Type"] = "application/json";
+      cached.body = hit->second;
+      return cached;
+    }
     auto embed = embedsOf(req, "apps.");
     auto cmd = req.queryParam("cmd");
     auto id = req.queryParam("id");
@@ -36,7 +48,9 @@ void Service::Impl::registerAppRoutes(http::Router& router, const std::string& p
     }
     Json body = Json::object();
     body["apps"] = std::move(list);
-    return http::Response::json(200, body);
+    auto response = http::Response::json(200, body);
+    if (appsCache.size() < kAppsCacheEntries) appsCache.emplace(req.target, response.body);
+    return response;
   });
 
   router.route("POST", p + "/v2/apps", [this, p](const http::Request& req) {

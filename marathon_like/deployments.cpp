@@ -71,6 +71,7 @@ void Service::Impl::assignServicePorts(std::vector<AppDefinition>& changed) cons
 }
 
 void Service::Impl::applyDefinition(const AppDefinition& def, bool newConfig) {
+  ++stateVersion;
   auto [it, added] = apps.try_emplace(def.id);
   AppRuntime& app = it->second;
   app.def = def;
@@ -153,6 +154,7 @@ Result<Json> Service::Impl::deploy(std::vector<AppDefinition> changed, std::vect
 
   for (const auto& def : changed) applyDefinition(def, newConfig[def.id]);
   for (const auto& id : removed) apps.erase(id);
+  ++stateVersion;
   Json result = {{"deploymentId", d.id}, {"version", version}};
   if (!d.plan.steps.empty()) {
     Json plan = deploymentJson(d);
@@ -328,6 +330,7 @@ void Service::Impl::finishDeployment(const std::string& id, bool succeeded) {
     }
   }
   deployments.erase(it);
+  ++stateVersion;
   applyHolds();
   if (auto r = store->removeDeployment(id); !r) serviceLogger().error("removing deployment {}: {}", id, r.error().message);
   if (succeeded) {

@@ -207,6 +207,7 @@ std::string Service::Impl::newVersion() {
 }
 
 void Service::Impl::addInstance(InstanceRecord rec) {
+  ++stateVersion;
   std::string id = rec.taskId;
   byApp[rec.appId].insert(id);
   instances.insert_or_assign(id, Instance{std::move(rec)});
@@ -215,6 +216,7 @@ void Service::Impl::addInstance(InstanceRecord rec) {
 void Service::Impl::eraseInstance(const std::string& taskId) {
   auto it = instances.find(taskId);
   if (it == instances.end()) return;
+  ++stateVersion;
   if (auto a = byApp.find(it->second.rec.appId); a != byApp.end()) {
     a->second.erase(taskId);
     if (a->second.empty()) byApp.erase(a);

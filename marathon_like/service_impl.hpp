@@ -107,6 +107,11 @@ struct Service::Impl : kernel::Scheduler {
   std::map<std::string, int> lastDemand;  // per app, to REVIVE when demand grows
   int64_t launchedTotal = 0;
   int64_t lastVersionMs = 0;      // versions are unique and increasing
+  // Grows with every change that GET /v2/apps can show (apps, instances, their statuses, health,
+  // failures, deployments): rendered lists are reused while it stays the same.
+  uint64_t stateVersion = 0;
+  uint64_t appsCacheVersion = 0;
+  std::map<std::string, std::string> appsCache;  // request target -> rendered body
 
   // ---- service.cpp ----
   Result<void> recover();

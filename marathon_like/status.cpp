@@ -116,6 +116,7 @@ void Service::Impl::statusUpdate(const Json& status) {
     return;
   }
   Instance& inst = it->second;
+  ++stateVersion;
   AppRuntime* app = apps.count(inst.rec.appId) ? &apps.at(inst.rec.appId) : nullptr;
   std::string before = inst.rec.state;
   std::optional<bool> healthBefore = inst.rec.healthy;

@@ -140,6 +140,10 @@ TEST_CASE("PATCH changes only the given fields; /v2/tasks/delete kills, with sca
   CHECK(mGet(port, "/v2/apps?label=team==b").json["apps"].size() == 1);
   CHECK(mGet(port, "/v2/apps?label=team==a").json["apps"].empty());
 
+  // The list is rendered once per state change: the same query must see later changes.
+  auto listedTasks = [&] { return mGet(port, "/v2/apps?embed=apps.tasks").json["apps"][0]["tasks"].size(); };
+  CHECK(listedTasks() == 2);
+
   // Without scale the killed task is replaced; with scale=true the app shrinks.
   auto ids = taskIds(appTasks(port, "/p"));
   std::string victim = *ids.begin();
@@ -157,5 +161,6 @@ TEST_CASE("PATCH changes only the given fields; /v2/tasks/delete kills, with sca
     return tasks.size() == 1 && !taskIds(tasks).count(second);
   }, 20s));
   CHECK(mGet(port, "/v2/apps/p").json["app"]["instances"] == 1);
+  CHECK(listedTasks() == 1);
   CHECK(mPost(port, "/v2/tasks/delete", {{"ids", "x"}}).status == 422);
 }
