@@ -68,10 +68,17 @@ void Service::Impl::killSurplus(AppRuntime& app) {
     }
     return oldestFirst ? a->rec.taskId < b->rec.taskId : a->rec.taskId > b->rec.taskId;
   });
-  for (int i = 0; i < surplus; ++i) killInstance(*active[i]);
+  int kills = std::min(surplus, killBudget);
+  for (int i = 0; i < kills; ++i) killInstance(*active[i]);
+  killBudget -= kills;
+  if (kills < surplus) {  // the rest in the next turn of the loop
+    shapeDirty = true;
+    scheduleFlush();
+  }
 }
 
 void Service::Impl::reconcileShape() {
+  killBudget = static_cast<int>(kMaxKillsPerTurn);
   bool anyDemand = false, grew = false;
   std::map<std::string, int> demands;
   for (auto& [id, app] : apps) {
@@ -131,7 +138,9 @@ void Service::Impl::offersReceived(const Json& offers) {
   std::vector<InstanceRecord> created;
   Json declines = Json::array();
   const std::map<std::string, std::string> extraEnv = {{"MESOS_DNS_DOMAIN", options.dnsDomain}};
-  for (const auto& offer : offers) {
+  size_t next = 0;
+  for (; next < offers.size() && created.size() < kMaxLaunchesPerTurn; ++next) {
+    const Json& offer = offers[next];
     auto view = parseOffer(offer);
     if (!view) {
       serviceLogger().warn("ignoring a malformed offer: {}", view.error().message);
@@ -200,6 +209,14 @@ void Service::Impl::offersReceived(const Json& offers) {
   }
   for (auto& rec : created) addInstance(std::move(rec));
   launchedTotal += static_cast<int64_t>(created.size());
+  if (next < offers.size()) {
+    // Enough launches for one turn of the loop: the rest of the offers wait for the next turn, so
+    // API requests and status updates are served in between.
+    Json rest(offers.begin() + static_cast<std::ptrdiff_t>(next), offers.end());
+    loop.post([this, alive = std::weak_ptr<int>(lifetime), rest = std::move(rest)] {
+      if (!alive.expired()) offersReceived(rest);
+    });
+  }
   bool stillWanting = std::any_of(wants.begin(), wants.end(), [](const Want& w) { return w.count > 0; });
   double refuse = std::chrono::duration<double>(options.declineOfferDuration).count();
   for (auto& a : accepts) {

@@ -186,13 +186,16 @@ void Service::Impl::flush() {
     serviceLogger().error("storing task records: {}", written.error().message);
     return;
   }
-  if (driver) {
-    for (auto& ack : acks) {
-      if (auto r = driver->send({{"type", "ACKNOWLEDGE"}, {"acknowledge", std::move(ack)}}); !r) {
-        serviceLogger().debug("acknowledging: {}", r.error().message);
-      }
+  for (auto& ack : acks) durableAcks.push_back(std::move(ack));
+  for (size_t n = 0; n < kMaxAcksPerTurn && !durableAcks.empty(); ++n) {
+    Json ack = std::move(durableAcks.front());
+    durableAcks.pop_front();
+    if (!driver) continue;
+    if (auto r = driver->send({{"type", "ACKNOWLEDGE"}, {"acknowledge", std::move(ack)}}); !r) {
+      serviceLogger().debug("acknowledging: {}", r.error().message);
     }
   }
+  if (!durableAcks.empty()) scheduleFlush();
   if (shapeDirty) {
     shapeDirty = false;
     reconcileShape();

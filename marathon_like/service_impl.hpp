@@ -19,6 +19,7 @@
 #include "marathon_like/readiness.hpp"
 #include "marathon_like/service.hpp"
 
+#include <deque>
 #include <map>
 #include <optional>
 #include <set>
@@ -101,7 +102,11 @@ struct Service::Impl : kernel::Scheduler {
   TimePoint lastReconcile{};
   // Writes and acknowledgements batched per loop turn (flush()).
   std::set<std::string> dirtyInstances, removedInstances;
-  std::vector<Json> pendingAcks;
+  std::vector<Json> pendingAcks;   // to send once the records they acknowledge are written
+  std::deque<Json> durableAcks;    // written, to send (at most kMaxAcksPerTurn per turn)
+  // Work per loop turn is bounded so that API requests are answered during big changes.
+  static constexpr size_t kMaxLaunchesPerTurn = 1000, kMaxAcksPerTurn = 2000, kMaxKillsPerTurn = 1000;
+  int killBudget = 0;
   bool flushPosted = false;
   bool shapeDirty = false;        // reconcileShape() at the end of this turn
   std::map<std::string, int> lastDemand;  // per app, to REVIVE when demand grows
