@@ -7,7 +7,7 @@ DEBUG_BUILD ?= build-debug
 ASAN_BUILD  ?= build-asan
 ARGS        ?=
 
-.PHONY: all deps build debug run test test-asan clean
+.PHONY: all deps build debug run test test-asan bench clean
 
 all: build
 
@@ -41,6 +41,14 @@ test-asan: deps $(ASAN_BUILD)/build.ninja
 	@ninja -C $(ASAN_BUILD)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  python3 tests/run.py $(ASAN_BUILD)
+
+# Benchmarks print ratios against references measured in the same run; nothing passes or fails.
+bench: build
+	@./packaging/install-deps.sh --bench
+	@./$(BUILD)/benchmarks/allocator-bench
+	@./$(BUILD)/benchmarks/marathon-scale-bench
+	@python3 benchmarks/apps_http_bench.py --binary $(BUILD)/dcos
+	@python3 benchmarks/launch_bench.py --binary $(BUILD)/dcos
 
 clean:
 	rm -rf $(BUILD) $(DEBUG_BUILD) $(ASAN_BUILD)

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages that building and testing dcos need, when any is missing.
 # Idempotent and quiet when everything is present; never prompts.
+# --bench adds what the benchmarks compare against (nginx, wrk); their services are not started.
 set -euo pipefail
+
+bench=false
+[ "${1:-}" = "--bench" ] && bench=true
 
 packages=(
   # build
@@ -14,6 +18,9 @@ packages=(
   # tests
   openssl curl procps iproute2
 )
+if $bench; then
+  packages+=(nginx-light wrk)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -34,4 +41,11 @@ else
 fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
+# Packages such as nginx start their service when installed; the benchmarks start their own.
+policy=/usr/sbin/policy-rc.d
+made_policy=false
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null && $SUDO chmod +x "$policy" && made_policy=true
+fi
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if $made_policy; then $SUDO rm -f "$policy"; fi
