@@ -98,9 +98,12 @@ void Service::Impl::registerMiscRoutes(http::Router& router, const std::string& 
     std::string id = appIdParam(req);
     auto body = jsonBody(req);
     if (!body) return http::Response::error(body.error());
-    if (body->is_object() && body->contains("scaleBy") && (*body)["scaleBy"].is_number()) {
-      double factor = (*body)["scaleBy"].get<double>();
-      if (factor < 0) return http::Response::error(422, "Object is not valid", {{"/scaleBy", {"must be >= 0"}}});
+    if (body->is_object() && body->contains("scaleBy")) {
+      const Json& by = (*body)["scaleBy"];
+      if (!by.is_number() || by.get<double>() < 0) {
+        return http::Response::error(422, "Object is not valid", {{"/scaleBy", {"must be a number >= 0"}}});
+      }
+      double factor = by.get<double>();
       std::vector<AppDefinition> scaled;
       for (const auto& appId : appsUnder(apps, id)) {
         AppDefinition def = apps.at(appId).def;

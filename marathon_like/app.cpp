@@ -346,7 +346,7 @@ void parseCommand(const Reader& r, AppDefinition& app, Violations& v) {
 }
 
 void parseResources(const Reader& r, AppDefinition& app) {
-  r.range<int64_t>("instances", app.instances, r.integer("instances"), 0);
+  r.range<int64_t>("instances", app.instances, r.integer("instances"), 0, std::optional<int64_t>(kMaxInstances));
   r.range("cpus", app.cpus, r.number("cpus"), 0.0);
   r.range("mem", app.mem, r.number("mem"), 0.0);
   r.range("disk", app.disk, r.number("disk"), 0.0);

@@ -57,6 +57,10 @@ struct UnreachableStrategy {
   bool operator==(const UnreachableStrategy&) const = default;
 };
 
+// More instances than any cluster here could run: refused rather than attempted (Marathon's limit
+// is its Int type).
+inline constexpr int64_t kMaxInstances = 1'000'000;
+
 struct AppDefinition {
   std::string id;  // absolute and normalized: "/prod/web"
   std::optional<std::string> cmd;

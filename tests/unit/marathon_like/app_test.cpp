@@ -186,6 +186,8 @@ TEST_CASE("invalid apps report the exact path of each violation") {
       {R"({"instances":-1})", "/instances"},
       {R"({"instances":"three"})", "/instances"},
       {R"({"instances":1.5})", "/instances"},
+      {R"({"instances":1e10})", "/instances"},
+      {R"({"instances":1000001})", "/instances"},
       {R"({"gpus":-1})", "/gpus"},
       {R"({"id":"/Bad_Id"})", "/id"},
       {R"({"id":5})", "/id"},
