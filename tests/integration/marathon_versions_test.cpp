@@ -71,6 +71,8 @@ TEST_CASE("groups: the tree, scaleBy, and deleting a group removes its apps and 
   CHECK(tree.json["groups"][0]["apps"][0]["id"] == "/team/inner/c");
   CHECK(mGet(port, "/v2/groups").json["groups"][0]["id"] == "/team");
 
+  CHECK(mPut(port, "/v2/groups/team", {{"scaleBy", "twice"}}).status == 422);
+  CHECK(mGet(port, "/v2/apps").json["apps"].size() == 3);  // nothing replaced
   JsonReply scaled = mPut(port, "/v2/groups/team", {{"scaleBy", 2}});
   REQUIRE_MESSAGE(scaled.status == 200, scaled.text());
   CHECK(waitFor([&] { return countRunning(allTasks(port)) == 6; }, 20s));
