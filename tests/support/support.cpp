@@ -1,5 +1,7 @@
 #include "tests/support/support.hpp"
 
+#include <doctest/doctest.h>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -276,6 +278,18 @@ HttpReply httpRequest(int port, const std::string& method, const std::string& ta
   if (!body.empty() || method == "POST" || method == "PUT") raw += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   raw += "\r\n" + body;
   return parseReply(rawExchange(port, raw));
+}
+
+bool runShell(const std::string& dir, const std::string& command) {
+  Process p({"/bin/sh", "-c", "cd '" + dir + "' && " + command}, dir);
+  int code = p.wait(30s);
+  if (code != 0) MESSAGE(command << " exited with " << code << ": " << p.stderrText());
+  return code == 0;
+}
+
+bool haveCommand(const std::string& program) {
+  TempDir dir;
+  return runShell(dir.path(), "command -v '" + program + "' >/dev/null");
 }
 
 }  // namespace dcos::test

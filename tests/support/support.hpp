@@ -77,6 +77,12 @@ struct RunResult {
 };
 RunResult runDcos(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {});
 
+// Runs `command` with /bin/sh in `dir` (deadline 30 s); true when it exits 0, else a doctest
+// MESSAGE with its stderr.
+bool runShell(const std::string& dir, const std::string& command);
+// Whether `program` is on the PATH (tests that need e.g. openssl skip without it).
+bool haveCommand(const std::string& program);
+
 // A `dcos master` (or `dcos dev`) on an ephemeral port in its own work dir.
 class MasterProcess {
  public:

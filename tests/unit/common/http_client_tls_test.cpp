@@ -45,19 +45,6 @@ bool canConnect(uint16_t port) {
   return ok;
 }
 
-// Runs a shell command in `dir`; true when it exits 0.
-bool sh(const std::string& dir, const std::string& command) {
-  test::Process p({"/bin/sh", "-c", "cd '" + dir + "' && " + command}, dir);
-  int code = p.wait(30s);
-  if (code != 0) MESSAGE(command << " exited with " << code << ": " << p.stderrText());
-  return code == 0;
-}
-
-bool haveOpenssl() {
-  test::TempDir dir;
-  return sh(dir.path(), "command -v openssl >/dev/null");
-}
-
 // A throwaway CA, a server certificate it signed with the given subjectAltName, and
 // `openssl s_server -WWW` serving hello.txt from the temporary directory on a fresh port. With
 // `sniSubjectAltName`, clients that send the server name "localhost" (SNI) get a second
@@ -68,7 +55,7 @@ struct TlsServer {
   uint16_t port = 0;
 
   explicit TlsServer(const std::string& subjectAltName, const std::string& sniSubjectAltName = "") {
-    REQUIRE(sh(dir.path(), "openssl req -x509 " + kKey +
+    REQUIRE(test::runShell(dir.path(), "openssl req -x509 " + kKey +
                                " -keyout ca.key -out ca.pem -days 2 -subj '/CN=dcos test CA'"
                                " -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign"));
     issue("server", subjectAltName);
@@ -90,9 +77,9 @@ struct TlsServer {
 
   // Writes <name>.key and <name>.pem, a certificate signed by the CA.
   void issue(const std::string& name, const std::string& subjectAltName) const {
-    REQUIRE(sh(dir.path(), "openssl req -new " + kKey + " -keyout " + name + ".key -out " + name +
+    REQUIRE(test::runShell(dir.path(), "openssl req -new " + kKey + " -keyout " + name + ".key -out " + name +
                                ".csr -subj /CN=" + name + " -addext subjectAltName=" + subjectAltName));
-    REQUIRE(sh(dir.path(), "openssl x509 -req -in " + name + ".csr -CA ca.pem -CAkey ca.key -CAcreateserial" +
+    REQUIRE(test::runShell(dir.path(), "openssl x509 -req -in " + name + ".csr -CA ca.pem -CAkey ca.key -CAcreateserial" +
                                " -days 2 -copy_extensions copy -out " + name + ".pem"));
   }
 
@@ -117,7 +104,7 @@ std::string why(const Result<http::ClientResponse>& r) { return r.ok() ? "" : r.
 TEST_SUITE("http client") {
 
 TEST_CASE("client https trusts a server certificate signed by the given CA") {
-  if (!haveOpenssl()) {
+  if (!test::haveCommand("openssl")) {
     MESSAGE("skipped: no openssl command line");
     return;
   }
@@ -161,7 +148,7 @@ TEST_CASE("client https trusts a server certificate signed by the given CA") {
 }
 
 TEST_CASE("client https rejects a certificate made for another host name or IP") {
-  if (!haveOpenssl()) {
+  if (!test::haveCommand("openssl")) {
     MESSAGE("skipped: no openssl command line");
     return;
   }
@@ -184,7 +171,7 @@ TEST_CASE("client https rejects a certificate made for another host name or IP")
 }
 
 TEST_CASE("client https sends the host name by SNI so the server can pick its certificate") {
-  if (!haveOpenssl()) {
+  if (!test::haveCommand("openssl")) {
     MESSAGE("skipped: no openssl command line");
     return;
   }

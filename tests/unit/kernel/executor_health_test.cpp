@@ -58,19 +58,6 @@ HealthCheckSpec httpsCheck(uint16_t port, const std::string& path = "/") {
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-// Runs a shell command in `dir`; true when it exits 0.
-bool sh(const std::string& dir, const std::string& command) {
-  test::Process p({"/bin/sh", "-c", "cd '" + dir + "' && " + command}, dir);
-  int code = p.wait(30s);
-  if (code != 0) MESSAGE(command << " exited with " << code << ": " << p.stderrText());
-  return code == 0;
-}
-
-bool haveOpenssl() {
-  test::TempDir dir;
-  return sh(dir.path(), "command -v openssl >/dev/null");
-}
-
 // An HTTPS server on a thread of its own: OpenSSL over a loopback socket on an ephemeral port,
 // one request per connection, with a self-signed certificate for 127.0.0.1 made by the openssl
 // command line (no CA: HTTPS health checks do not verify certificates). GET /health answers 200,
@@ -79,33 +66,24 @@ bool haveOpenssl() {
 struct TlsServer {
   test::TempDir dir;
   SSL_CTX* ctx = nullptr;
-  int fd = -1;
+  test::Listener listener;  // loopback, ephemeral port
   uint16_t port = 0;
   std::thread thread;
 
   TlsServer() {
-    REQUIRE(sh(dir.path(), "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
+    REQUIRE(test::runShell(dir.path(), "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
                            " -keyout server.key -out server.pem -days 2 -subj /CN=127.0.0.1"
                            " -addext subjectAltName=IP:127.0.0.1"));
     ctx = SSL_CTX_new(TLS_server_method());
     REQUIRE(ctx != nullptr);
     REQUIRE(SSL_CTX_use_certificate_file(ctx, dir.file("server.pem").c_str(), SSL_FILETYPE_PEM) == 1);
     REQUIRE(SSL_CTX_use_PrivateKey_file(ctx, dir.file("server.key").c_str(), SSL_FILETYPE_PEM) == 1);
-    fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    REQUIRE(::listen(fd, 16) == 0);
-    socklen_t len = sizeof addr;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    port = ntohs(addr.sin_port);
+    port = listener.port;
     thread = std::thread([this] { serve(); });
   }
   ~TlsServer() {
-    ::shutdown(fd, SHUT_RDWR);  // wakes the accept() in serve()
+    ::shutdown(listener.fd, SHUT_RDWR);  // wakes the accept() in serve()
     thread.join();
-    ::close(fd);
     SSL_CTX_free(ctx);
   }
   TlsServer(const TlsServer&) = delete;
@@ -119,7 +97,7 @@ struct TlsServer {
     sigaddset(&pipe, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
     for (;;) {
-      int c = ::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
+      int c = ::accept4(listener.fd, nullptr, nullptr, SOCK_CLOEXEC);
       if (c < 0 && errno == EINTR) continue;
       if (c < 0) return;
       timeval limit{5, 0};
@@ -384,7 +362,7 @@ TEST_CASE("an HTTP check against a real server reports the status of the path") 
 }
 
 TEST_CASE("an HTTPS check against a TLS server reports the status of the path") {
-  if (!haveOpenssl()) {
+  if (!test::haveCommand("openssl")) {
     MESSAGE("skipped: no openssl command line");
     return;
   }
@@ -407,7 +385,7 @@ TEST_CASE("an HTTPS check against a TLS server reports the status of the path") 
 }
 
 TEST_CASE("an HTTPS check does not follow redirects and refuses a large body") {
-  if (!haveOpenssl()) {
+  if (!test::haveCommand("openssl")) {
     MESSAGE("skipped: no openssl command line");
     return;
   }

@@ -3,6 +3,8 @@
 #include "common/store/sqlite.hpp"
 #include "tests/support/support.hpp"
 
+#include "tests/unit/marathon_like/store_test_support.hpp"
+
 #include <doctest/doctest.h>
 
 #include <string>
@@ -10,25 +12,15 @@
 
 using namespace dcos;
 using namespace dcos::marathon;
+using dcos::marathon::store_test::makeApp;
+using dcos::marathon::store_test::ts;
 
 namespace {
-
-AppDefinition makeApp(const std::string& id, const std::string& cmd = "sleep 100") {
-  auto app = parseApp(Json{{"id", id}, {"cmd", cmd}});
-  REQUIRE(app.ok());
-  return *app;
-}
 
 std::unique_ptr<AppStore> openStore(const std::string& path = ":memory:") {
   auto store = AppStore::open(path);
   REQUIRE(store.ok());
   return std::move(*store);
-}
-
-std::string ts(int second, int millis = 0) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "2026-11-25T17:03:%02d.%03dZ", second, millis);
-  return buf;
 }
 
 }  // namespace
