@@ -1,7 +1,9 @@
 // How the service scheduler handles failing instances and apps it cannot place: launch backoff
 // (and resetting it), instances killed for failing health checks and replaced, an app that needs
 // Docker waiting in the queue with its reason, PATCH, and killing tasks through /v2/tasks/delete.
+#include "kernel/driver/scheduler_driver.hpp"
 #include "tests/support/marathon.hpp"
+#include "tests/support/test_framework.hpp"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -163,4 +165,22 @@ TEST_CASE("PATCH changes only the given fields; /v2/tasks/delete kills, with sca
   CHECK(mGet(port, "/v2/apps/p").json["app"]["instances"] == 1);
   CHECK(listedTasks() == 1);
   CHECK(mPost(port, "/v2/tasks/delete", {{"ids", "x"}}).status == 422);
+}
+
+TEST_CASE("an app waiting for offers it cannot use does not starve another framework") {
+  // The default decline filter (120 s) as a user would run it: declined offers go elsewhere.
+  MarathonCluster c(1, false, {"--decline_offer_duration=120secs"});
+  int port = c.port();
+  json app = appDef("/nowhere", "sleep 600", 1);
+  app["constraints"] = json::array({json::array({"hostname", "LIKE", "no-such-host"})});
+  REQUIRE(mPost(port, "/v2/apps", app).status == 201);
+  REQUIRE(waitFor([&] { return declined(queueItem(port, "/nowhere"), "UnfulfilledConstraint") > 0; }, 10s));
+
+  TestFramework other;
+  other.addTasks({{"other-task", "sleep 600"}});
+  auto driver = dcos::kernel::makeHttpDriver("127.0.0.1:" + std::to_string(port), testFrameworkInfo("other"), other);
+  other.setDriver(driver.get());
+  driver->start();
+  CHECK_MESSAGE(waitFor([&] { return other.state("other-task") == "TASK_RUNNING"; }, 20s), c.masterLog());
+  driver->stop();
 }
