@@ -1,5 +1,6 @@
 // dcos: one binary, several modes. This file only picks the mode and hands it the arguments.
 
+#include "cli/cli.hpp"
 #include "common/flags.hpp"
 #include "common/version.hpp"
 #include "node/modes.hpp"
@@ -41,12 +42,20 @@ int main(int argc, char** argv) {
     std::cout << dcos::version::text();
     return 0;
   }
+  std::vector<std::string> env;
+  for (char** e = environ; *e; ++e) env.emplace_back(*e);
+  if (dcos::cli::handles(args[0])) {
+    dcos::cli::Invocation invocation{args, {}};
+    for (const auto& kv : env) {
+      auto eq = kv.find('=');
+      if (eq != std::string::npos) invocation.env[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    return dcos::cli::run(invocation);
+  }
   for (const auto* mode : kModes) {
     if (args[0] != mode->name) continue;
     dcos::flags::FlagSet flags(std::string("dcos ") + mode->name);
     mode->addFlags(flags);
-    std::vector<std::string> env;
-    for (char** e = environ; *e; ++e) env.emplace_back(*e);
     auto parsed = flags.parse({args.begin() + 1, args.end()}, env);
     if (!parsed) {
       std::cerr << "dcos " << mode->name << ": " << parsed.error().message << " (see dcos " << mode->name

@@ -1,0 +1,7 @@
+// placeholder: being written (dispatch, help, completion, --version)
+#include "cli/cli.hpp"
+
+namespace dcos::cli {
+bool handles(const std::string&) { return false; }
+int run(const Invocation&) { return 2; }
+}  // namespace dcos::cli

@@ -1,0 +1,2 @@
+// placeholder: being written (config, HTTP, Table, formatting)
+#include "cli/context.hpp"
