@@ -4,4 +4,5 @@
 namespace dcos::cli {
 bool handles(const std::string&) { return false; }
 int run(const Invocation&) { return 2; }
+void printCommandSummary(std::ostream&) {}
 }  // namespace dcos::cli

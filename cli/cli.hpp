@@ -9,6 +9,7 @@
 // errors (unknown command, flag or missing argument), 3 the cluster cannot be reached (or none is
 // configured).
 
+#include <iosfwd>
 #include <map>
 #include <string>
 #include <vector>
@@ -25,5 +26,8 @@ bool handles(const std::string& word);
 
 // Runs the command; returns the exit code. Output on stdout, errors on stderr.
 int run(const Invocation& invocation);
+
+// One line per command noun ("  cluster   Manage the clusters this CLI talks to"), for `dcos --help`.
+void printCommandSummary(std::ostream& out);
 
 }  // namespace dcos::cli

@@ -22,11 +22,14 @@ const dcos::node::Mode* const kModes[] = {
 };
 
 void printUsage(std::ostream& out) {
-  out << "Usage: dcos <mode> [flags]\n\n"
+  out << "Usage: dcos <mode> [flags]\n"
+         "       dcos <command> <subcommand> [arguments]\n\n"
          "A datacenter operating system in one binary.\n\nModes:\n";
   for (const auto* m : kModes) out << "  " << m->name << std::string(10 - std::strlen(m->name), ' ') << m->summary << "\n";
+  out << "\nCommands (talk to a cluster):\n";
+  dcos::cli::printCommandSummary(out);
   out << "\nOptions:\n"
-         "  --help      Show this help (dcos <mode> --help shows a mode's flags)\n"
+         "  --help      Show this help (dcos <mode> --help shows a mode's flags, dcos help <command> a command's)\n"
          "  --version   Show the version, commit, build date and linked libraries\n";
 }
 
@@ -34,7 +37,7 @@ void printUsage(std::ostream& out) {
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || (args[0] == "help" && args.size() == 1)) {
     printUsage(std::cout);
     return 0;
   }
