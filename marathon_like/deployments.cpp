@@ -205,6 +205,7 @@ void Service::Impl::applyHolds() {
     }
   }
   shapeDirty = true;
+  scheduleFlush();  // the next step's apps may launch at once, not at the next tick
 }
 
 void Service::Impl::startStep(Deployment& d) {

@@ -104,15 +104,18 @@ void Service::Impl::reconcileShape() {
   }
   if (!driver || !subscribed) return;
   if (anyDemand && (suppressed || grew)) {
+    serviceLogger().debug("reviving offers: {} app(s) want instances", lastDemand.size());
     suppressed = false;
     if (auto r = driver->send({{"type", "REVIVE"}}); !r) serviceLogger().warn("revive: {}", r.error().message);
   } else if (!anyDemand && !suppressed) {
+    serviceLogger().debug("suppressing offers: nothing to launch");
     suppressed = true;
     if (auto r = driver->send({{"type", "SUPPRESS"}}); !r) serviceLogger().warn("suppress: {}", r.error().message);
   }
 }
 
 void Service::Impl::offersReceived(const Json& offers) {
+  serviceLogger().debug("{} offer(s) received", offers.size());
   struct Want {
     AppRuntime* app;
     int count;
