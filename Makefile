@@ -7,7 +7,7 @@ DEBUG_BUILD ?= build-debug
 ASAN_BUILD  ?= build-asan
 ARGS        ?=
 
-.PHONY: all deps build debug run test test-asan bench clean
+.PHONY: all deps build debug run test test-asan bench dist clean
 
 all: build
 
@@ -49,6 +49,19 @@ bench: build
 	@./$(BUILD)/benchmarks/marathon-scale-bench
 	@python3 benchmarks/apps_http_bench.py --binary $(BUILD)/dcos
 	@python3 benchmarks/launch_bench.py --binary $(BUILD)/dcos
+
+# The release tarball: the stripped static binary, the systemd units, install.sh and a README
+# (packaging/README.md), as $(BUILD)/dcos-<version>-linux-<arch>.tar.gz.
+dist: build
+	@set -e; version=$$(./$(BUILD)/dcos --version | awk 'NR == 1 { print $$2 }'); \
+	  name=dcos-$$version-linux-$$(uname -m); stage=$(BUILD)/dist/$$name; \
+	  rm -rf $(BUILD)/dist; mkdir -p $$stage; \
+	  cp $(BUILD)/dcos $$stage/dcos; strip $$stage/dcos; \
+	  if ldd $$stage/dcos >/dev/null 2>&1; then echo "make dist: $(BUILD)/dcos is not static" >&2; exit 1; fi; \
+	  cp packaging/install.sh packaging/dcos-master.service packaging/dcos-agent.service $$stage/; \
+	  cp packaging/README.md $$stage/README.md; \
+	  tar -C $(BUILD)/dist -czf $(BUILD)/$$name.tar.gz $$name; \
+	  echo "$(BUILD)/$$name.tar.gz ($$(du -k $(BUILD)/$$name.tar.gz | cut -f1) KiB)"
 
 clean:
 	rm -rf $(BUILD) $(DEBUG_BUILD) $(ASAN_BUILD)

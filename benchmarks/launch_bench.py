@@ -122,12 +122,12 @@ def wait_until(predicate, deadline, step=0.02):
 # ---------------------------------------------------------------- daemons
 
 class Daemon:
-    def __init__(self, name, argv, log_path):
+    def __init__(self, name, argv, log_path, env=None):
         self.name = name
         self.log_path = log_path
         self.log = open(log_path, "wb")
         self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
+                                     stdin=subprocess.DEVNULL, env={**os.environ, **(env or {})})
 
     def address(self, deadline=15.0):
         found = []
@@ -330,9 +330,13 @@ def api_launch(args, work, daemons, result):
                                f"--work_dir={work}/master"], f"{work}/master.log")
     daemons.append(master)
     host, port = master.address()
+    # The master made its join token before listening; the agent passes it (DCOS_TOKEN keeps it
+    # off the command line).
+    with open(f"{work}/master/join-token") as f:
+        token = f.read().strip()
     agent = Daemon("agent", [binary, "agent", f"--master={host}:{port}", "--address=127.0.0.1",
                              "--port=0", f"--work_dir={work}/agent",
-                             f"--resources={args.resources}"], f"{work}/agent.log")
+                             f"--resources={args.resources}"], f"{work}/agent.log", env={"DCOS_TOKEN": token})
     daemons.append(agent)
     agent.address()
     result["agent_pid"] = agent.proc.pid

@@ -4,6 +4,7 @@
 #include "kernel/agent/agent.hpp"
 #include "kernel/daemon.hpp"
 #include "kernel/executor/executor.hpp"
+#include "kernel/master/join_token.hpp"
 #include "kernel/master/master.hpp"
 #include "marathon_like/service.hpp"
 #include "web/web.hpp"
@@ -64,9 +65,17 @@ void masterFlags(flags::FlagSet& f) {
 struct MasterNode {
   std::unique_ptr<Master> master;
   std::unique_ptr<marathon::Service> marathon;
+  JoinToken token;  // agents present it (kernel/master/join_token.hpp)
+  std::string hostname, workDir;
   ~MasterNode() { marathon.reset(); }
-  // Once the HTTP port is bound (it may have been 0): the scheduler subscribes.
-  void listening(uint16_t port) { marathon->start(port); }
+  // Once the HTTP port is bound (it may have been 0): the scheduler subscribes. On the first
+  // start, the one time the token is shown, the log says how agents join.
+  void listening(uint16_t port) {
+    marathon->start(port);
+    if (!token.created) return;
+    log::get("master").info("created the join token in '{}/{}'; agents join with: dcos agent --master {}:{} --token {}",
+                            workDir, kJoinTokenFile, hostname, port, token.value);
+  }
 };
 
 // Opens the master and the service scheduler on the daemon's loop, serving their APIs and the
@@ -88,6 +97,12 @@ Result<std::unique_ptr<MasterNode>> startMaster(DaemonContext& ctx) {
   o.weights = parseWeights(ctx.flags.getString("weights")).value();
   o.flags = ctx.flags.values();
   auto node = std::make_unique<MasterNode>();
+  auto token = loadOrCreateJoinToken(ctx.workDir);
+  if (!token) return token.error();
+  node->token = std::move(*token);
+  node->hostname = o.hostname;
+  node->workDir = ctx.workDir;
+  o.joinToken = node->token.value;
   auto m = Master::open(ctx.loop, SystemClock::instance(), ctx.workDir, o);
   if (!m) return m.error();
   node->master = std::move(*m);
@@ -167,6 +182,8 @@ void applyTaskRuntimeFlags(const flags::FlagSet& f, AgentOptions& o) {
 void agentFlags(flags::FlagSet& f) {
   addDaemonFlags(f, 5051, "");
   f.add({.name = "master", .help = "The master to register with, as HOST:PORT", .required = true});
+  f.add({.name = "token", .defaultValue = "",
+         .help = "The master's join token (`dcos master token` on the master prints it)"});
   f.add({.name = "resources", .defaultValue = "",
          .help = "Resources to offer instead of the detected ones, per name: "
                  "'cpus:4;mem:2048;ports:[31000-32000];cpus(role):2', or a JSON array"});
@@ -177,7 +194,7 @@ void agentFlags(flags::FlagSet& f) {
 
 // Runs the agent until SIGINT/SIGTERM. Its tasks keep running under their executors when it
 // stops, as in Mesos, for the next run to recover (an upgrade or a restart does not kill them).
-// Exit code 1 when the master has removed the agent.
+// Exit code 1 when the master has removed the agent or refused its join token.
 int runAgent(const flags::FlagSet& f) {
   std::unique_ptr<Agent> agent;
   bool removed = false;
@@ -188,13 +205,15 @@ int runAgent(const flags::FlagSet& f) {
                                              f.getString("attributes"), f.getString("hostname"));
         if (!options) return options.error();
         applyTaskRuntimeFlags(f, *options);
+        options->joinToken = f.getString("token");
         auto a = Agent::create(ctx.loop, std::move(*options));
         if (!a) return a.error();
         agent = std::move(*a);
         agent->registerRoutes(ctx.router);
-        agent->onRemoved([&removed, loop = &ctx.loop](const std::string& message) {
+        agent->onRemoved([&removed, &f, loop = &ctx.loop](const std::string& message) {
           removed = true;
-          std::cerr << "dcos agent: " << message << std::endl;
+          // The agent has logged the message, unless logging is off.
+          if (f.getString("log_level") == "off") std::cerr << "dcos agent: " << message << std::endl;
           loop->stop();
         });
         ctx.onStopped.push_back([&agent] { agent->stop(/*killTasks=*/false); });
@@ -244,7 +263,10 @@ int runDev(const flags::FlagSet& f) {
         std::string address = "127.0.0.1:" + std::to_string(port);
         auto options = agentOptionsFromFlags(address, workDir + "/agent", f.getString("resources"),
                                              f.getString("attributes"), f.getString("hostname"));
-        if (options) applyTaskRuntimeFlags(f, *options);
+        if (options) {
+          applyTaskRuntimeFlags(f, *options);
+          options->joinToken = master->token.value;
+        }
         auto a = options ? Agent::create(*loop, std::move(*options)) : Result<std::unique_ptr<Agent>>(options.error());
         if (!a) {
           std::cerr << "dcos dev: cannot start the agent: " << a.error().message << std::endl;
@@ -266,6 +288,29 @@ int runDev(const flags::FlagSet& f) {
       });
 }
 
+void tokenFlags(flags::FlagSet& f) {
+  f.add({.name = "work_dir", .defaultValue = "/var/lib/dcos/master",
+         .help = "The master's work directory (packaging/install.sh's default)"});
+}
+
+// `dcos master token`: prints the join token agents need. Exit 1 when there is none (or it
+// cannot be read, e.g. without root on an installed master).
+int runToken(const flags::FlagSet& f) {
+  std::string workDir = f.getString("work_dir");
+  auto token = readJoinToken(workDir);
+  if (token) {
+    std::cout << *token << "\n";
+    return 0;
+  }
+  if (token.error().code == ErrorCode::kNotFound) {
+    std::cerr << "dcos master token: no join token in '" << workDir
+              << "': a master creates it there on its first start (is --work_dir the master's?)\n";
+  } else {
+    std::cerr << "dcos master token: " << token.error().message << "\n";
+  }
+  return 1;
+}
+
 void executorFlags(flags::FlagSet& f) {
   f.add({.name = "run_dir", .help = "The run directory the agent prepared (launch.json, executor.sock)",
          .required = true});
@@ -283,6 +328,12 @@ int runExecutorMode(const flags::FlagSet& f) {
 const Mode& masterMode() {
   static const Mode m{"master", "Run a master: the cluster's registry, scheduler APIs and dashboard.",
                       masterFlags, runMaster};
+  return m;
+}
+
+const Mode& masterTokenMode() {
+  static const Mode m{"master token", "Print the join token agents need to join this master.", tokenFlags,
+                      runToken};
   return m;
 }
 

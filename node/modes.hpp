@@ -2,6 +2,7 @@
 // The binary's modes, wiring the components together: `dcos master` (kernel master + service
 // scheduler + dashboard), `dcos agent`, `dcos dev` (both in one process) and `dcos executor`. Each
 // mode declares its flags and runs until SIGINT/SIGTERM; the result is the process exit code.
+// A mode's name may be two words ("master token"): a sub-command of a mode.
 
 #include "common/flags.hpp"
 
@@ -15,6 +16,7 @@ struct Mode {
 };
 
 const Mode& masterMode();
+const Mode& masterTokenMode();  // `dcos master token`: prints the join token
 const Mode& agentMode();
 const Mode& devMode();
 const Mode& executorMode();

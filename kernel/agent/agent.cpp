@@ -98,7 +98,8 @@ Agent::Agent(EventLoop& loop, AgentOptions options, const Clock& clock, std::uni
   link_ = std::make_unique<MasterLink>(
       loop_, options_.master,
       MasterLink::Handlers{[this](const Json& event) { handleEvent(event); },
-                           [this](const Error& why, int status) { handleClosed(why, status); }});
+                           [this](const Error& why, int status) { handleClosed(why, status); }},
+      options_.joinToken);
 }
 
 Agent::~Agent() { stop(); }
@@ -175,6 +176,14 @@ void Agent::handleClosed(const Error& why, int status) {
                           " from the cluster: " + why.message + ". To join again as a new agent, stop it, remove '" +
                           options_.workDir + "/agent_id' (or clear the whole work_dir '" + options_.workDir +
                           "') and start it again";
+    logger().error("{}", message);
+    if (onRemoved_) onRemoved_(message);
+    return;
+  }
+  if (status == 401) {
+    // Retrying cannot help: the operator has to give the right token.
+    std::string message = "the master at " + options_.master + " refused the join token: " + why.message +
+                          "; get it with `dcos master token` on the master and pass it with --token (or DCOS_TOKEN)";
     logger().error("{}", message);
     if (onRemoved_) onRemoved_(message);
     return;

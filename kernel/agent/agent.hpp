@@ -35,6 +35,7 @@ struct SandboxScan;
 
 struct AgentOptions {
   std::string master;  // "host:port" of the master
+  std::string joinToken;  // sent on every call to the master (`dcos master token`); "" sends none
   std::string workDir;  // absolute; holds agent_id and sandboxes/
   std::string hostname;
   Resources resources;   // what the agent offers (detected + --resources)
@@ -104,8 +105,9 @@ class Agent {
   // stopped, and before the loop is destroyed. Idempotent.
   void stop(bool killTasks = true);
 
-  // Called (on the loop thread) when the master refuses this agent with 403: it was removed from
-  // the cluster and must not come back with this id. The agent stops reconnecting first.
+  // Called (on the loop thread) when the master refuses this agent for good: 403, it was removed
+  // from the cluster and must not come back with this id; or 401, its join token is missing or
+  // wrong. The agent has logged why (the message) and stops reconnecting first.
   void onRemoved(std::function<void(const std::string& message)> fn) { onRemoved_ = std::move(fn); }
 
   const std::string& agentId() const { return agentId_; }

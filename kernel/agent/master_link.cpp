@@ -3,6 +3,7 @@
 #include "common/http/client.hpp"
 #include "common/http/recordio.hpp"
 #include "common/log.hpp"
+#include "kernel/master/join_token.hpp"  // the header the master checks
 
 #include <condition_variable>
 #include <deque>
@@ -63,8 +64,9 @@ struct MasterLink::Channel : std::enable_shared_from_this<Channel> {
   }
 };
 
-MasterLink::MasterLink(EventLoop& loop, std::string master, Handlers handlers)
-    : loop_(loop), master_(std::move(master)), url_(agentsUrl(master_)), handlers_(std::move(handlers)),
+MasterLink::MasterLink(EventLoop& loop, std::string master, Handlers handlers, std::string joinToken)
+    : loop_(loop), master_(std::move(master)), url_(agentsUrl(master_)),
+      authorization_(joinToken.empty() ? "" : joinTokenHeader(joinToken)), handlers_(std::move(handlers)),
       channel_(std::make_shared<Channel>()) {
   channel_->loop = &loop_;
   channel_->link = this;
@@ -93,15 +95,16 @@ void MasterLink::subscribe(const Json& call, Duration idleTimeout) {
   uint64_t generation = ++generation_;
   connected_ = false;
   streamId_.clear();
-  thread_ = std::thread(&MasterLink::streamThread, channel_, generation, url_, call.dump(), idleTimeout);
+  thread_ = std::thread(&MasterLink::streamThread, channel_, generation, url_, authorization_, call.dump(), idleTimeout);
 }
 
 void MasterLink::streamThread(std::shared_ptr<Channel> channel, uint64_t generation, std::string url,
-                              std::string body, Duration idle) {
+                              std::string authorization, std::string body, Duration idle) {
   http::ClientRequest request;
   request.method = "POST";
   request.url = url;
   request.headers = {{"Content-Type", "application/json"}, {"Accept", "application/recordio"}};
+  if (!authorization.empty()) request.headers["Authorization"] = authorization;
   request.body = std::move(body);
   request.timeout = kCallTimeout;
   request.cancel = channel->cancel;
@@ -159,7 +162,9 @@ void MasterLink::streamThread(std::shared_ptr<Channel> channel, uint64_t generat
     why = *streamError;
   } else if (response->status != 200) {
     failedStatus = response->status;
-    why = Error(response->status == 403 ? ErrorCode::kForbidden : ErrorCode::kUnavailable,
+    why = Error(response->status == 403   ? ErrorCode::kForbidden
+                : response->status == 401 ? ErrorCode::kUnauthorized
+                                          : ErrorCode::kUnavailable,
                 errorMessage(response->status, errorBody));
   } else {
     why = Error(ErrorCode::kUnavailable, "the master closed the event stream");
@@ -178,6 +183,7 @@ void MasterLink::call(const Json& call, std::function<void(Result<int>)> done) {
   request.url = url_;
   request.headers = {{"Content-Type", "application/json"}, {"Accept", "application/json"}};
   if (!streamId_.empty()) request.headers["Mesos-Stream-Id"] = streamId_;
+  if (!authorization_.empty()) request.headers["Authorization"] = authorization_;
   request.body = call.dump();
   request.timeout = kCallTimeout;
   request.cancel = channel_->callCancel;

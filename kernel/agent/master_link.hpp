@@ -24,12 +24,14 @@ class MasterLink {
     // One event of the current stream, in order; a stream's first event is SUBSCRIBED.
     std::function<void(const Json& event)> onEvent;
     // The current stream ended or could not be opened. `status` is the HTTP status when the
-    // master answered with something other than 200 (403: this agent was removed), else 0.
+    // master answered with something other than 200 (403: this agent was removed; 401: the join
+    // token is missing or wrong), else 0.
     std::function<void(const Error& why, int status)> onClosed;
   };
 
-  // `master` is "host:port" (or a base URL "http://host:port").
-  MasterLink(EventLoop& loop, std::string master, Handlers handlers);
+  // `master` is "host:port" (or a base URL "http://host:port"). A `joinToken` goes with every
+  // request as `Authorization: Bearer <token>` (kernel/master/join_token.hpp).
+  MasterLink(EventLoop& loop, std::string master, Handlers handlers, std::string joinToken = "");
   // stop()s.
   ~MasterLink();
   MasterLink(const MasterLink&) = delete;
@@ -56,11 +58,12 @@ class MasterLink {
  private:
   struct Channel;
   static void streamThread(std::shared_ptr<Channel> channel, uint64_t generation, std::string url,
-                           std::string body, Duration idle);
+                           std::string authorization, std::string body, Duration idle);
 
   EventLoop& loop_;
   std::string master_;
   std::string url_;
+  std::string authorization_;  // the Authorization header's value, "" for none
   Handlers handlers_;
   std::shared_ptr<Channel> channel_;
   std::thread thread_;      // the stream

@@ -7,6 +7,7 @@
 #include "common/log.hpp"
 #include "common/version.hpp"
 #include "kernel/master/http_support.hpp"
+#include "kernel/master/join_token.hpp"
 #include "kernel/master/protocol.hpp"
 
 namespace dcos::kernel {
@@ -35,7 +36,10 @@ void Master::registerRoutes(http::Router& router) {
     responder.send(r ? accepted() : http::Response::error(r.error()));
   });
 
-  router.routeAsync("POST", "/api/v1/agents", [this](http::Request& req, http::Responder responder) {
+  // Only agents need the join token: every agent call carries it, checked before the call is parsed.
+  auto tokenCheck = std::make_shared<JoinTokenCheck>(options_.joinToken, clock_);
+  router.routeAsync("POST", "/api/v1/agents", [this, tokenCheck](http::Request& req, http::Responder responder) {
+    if (auto refused = tokenCheck->refusal(req)) return responder.send(std::move(*refused));
     auto call = parseCall(req);
     if (!call) return responder.send(http::Response::error(call.error()));
     if ((*call)["type"] == "SUBSCRIBE") {

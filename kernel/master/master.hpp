@@ -34,6 +34,9 @@ struct MasterOptions {
   uint16_t port = 5050;
   std::map<std::string, std::string> flags;  // effective flag values, for GET_FLAGS
   std::map<std::string, double> weights;     // role -> DRF weight (default 1)
+  // Agents must send it to use /api/v1/agents (kernel/master/join_token.hpp); empty: the agent
+  // API is open (in-process masters of tests).
+  std::string joinToken;
 };
 
 // Parses Mesos' --weights syntax, "role1=2,role2=0.5". Errors name the bad entry.

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
@@ -105,8 +106,52 @@ std::string dcosBinary() {
   return bin;
 }
 
-Process::Process(const std::vector<std::string>& argv, const std::string& outputDir,
+namespace {
+
+// Ports of the masters this test process started, and their work dirs.
+std::mutex gMastersMu;
+std::map<int, std::string> gMasterDirs;
+
+void rememberMaster(int port, const std::string& workDir) {
+  std::lock_guard lock(gMastersMu);
+  gMasterDirs[port] = workDir;
+}
+
+// argv with `--token=...` added when it starts an agent of a master we know (see support.hpp).
+std::vector<std::string> withJoinToken(std::vector<std::string> argv, const std::map<std::string, std::string>& env) {
+  if (argv.size() < 2 || argv[1] != "agent" || env.count("DCOS_TOKEN")) return argv;
+  static const std::regex local(R"(--master[= ](?:127\.0\.0\.1|localhost):([0-9]+))");
+  int port = 0;
+  for (size_t i = 2; i < argv.size(); ++i) {
+    const std::string& a = argv[i];
+    if (a.rfind("--token", 0) == 0) return argv;
+    std::string joined = a == "--master" && i + 1 < argv.size() ? a + " " + argv[i + 1] : a;
+    std::smatch m;
+    if (std::regex_match(joined, m, local)) port = std::stoi(m[1]);
+  }
+  std::string dir;
+  {
+    std::lock_guard lock(gMastersMu);
+    auto it = gMasterDirs.find(port);
+    if (it == gMasterDirs.end()) return argv;
+    dir = it->second;
+  }
+  std::string token = joinToken(dir);
+  if (!token.empty()) argv.push_back("--token=" + token);
+  return argv;
+}
+
+}  // namespace
+
+std::string joinToken(const std::string& masterWorkDir) {
+  std::string token = readFile(masterWorkDir + "/join-token");
+  while (!token.empty() && (token.back() == '\n' || token.back() == ' ')) token.pop_back();
+  return token;
+}
+
+Process::Process(const std::vector<std::string>& originalArgv, const std::string& outputDir,
                  const std::map<std::string, std::string>& extraEnv) {
+  std::vector<std::string> argv = withJoinToken(originalArgv, extraEnv);
   static int counter = 0;
   std::string stem = outputDir + "/proc-" + std::to_string(getpid()) + "-" + std::to_string(++counter);
   stdoutPath_ = stem + ".out";
@@ -206,6 +251,7 @@ MasterProcess::MasterProcess(const std::string& workDir, std::vector<std::string
   if (!up || port_ == 0) {
     throw std::runtime_error("master did not start: " + process_->stderrText());
   }
+  if (mode == "master" || mode == "dev") rememberMaster(port_, workDir);
 }
 
 namespace {

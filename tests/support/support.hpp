@@ -45,8 +45,15 @@ void writeFile(const std::string& path, const std::string& content);
 // The dcos binary under test (from $DCOS_BIN, set by meson test).
 std::string dcosBinary();
 
+// The join token of the master whose work dir is `masterWorkDir` ("" when it has none yet).
+std::string joinToken(const std::string& masterWorkDir);
+
 // A child process with stdout and stderr captured to files. Destruction sends SIGTERM, then
 // SIGKILL after a second, and reaps it, so no test leaves a process behind.
+// `dcos agent` with `--master=127.0.0.1:<port>` (or localhost) of a master a MasterProcess of
+// this test process started, and neither `--token` nor DCOS_TOKEN in `extraEnv`, gets
+// `--token=<that master's join token>` appended: tests join their agents without thinking about
+// it, and test refusals by passing a token (or an empty DCOS_TOKEN) themselves.
 class Process {
  public:
   Process(const std::vector<std::string>& argv, const std::string& outputDir,
@@ -83,7 +90,8 @@ bool runShell(const std::string& dir, const std::string& command);
 // Whether `program` is on the PATH (tests that need e.g. openssl skip without it).
 bool haveCommand(const std::string& program);
 
-// A `dcos master` (or `dcos dev`) on an ephemeral port in its own work dir.
+// A `dcos master` (or `dcos dev`) on an ephemeral port in its own work dir. Masters and dev
+// clusters are remembered by port (see Process) for agents to get their join token.
 class MasterProcess {
  public:
   explicit MasterProcess(const std::string& workDir, std::vector<std::string> extraArgs = {},
