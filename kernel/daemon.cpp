@@ -82,8 +82,10 @@ int runDaemon(const char* mode, const flags::FlagSet& flags,
   auto port = server.listen();
   if (!port) return fail(port.error());
 
-  std::string host = options.address == "0.0.0.0" ? "127.0.0.1" : options.address;
-  logger.info("listening on http://{}:{} (work_dir '{}')", host, *port, workDir);
+  bool everywhere = options.address == "0.0.0.0";
+  std::string host = everywhere ? "127.0.0.1" : options.address;
+  logger.info("listening on http://{}:{}{} (work_dir '{}')", host, *port, everywhere ? " and every other address" : "",
+              workDir);
   if (onListening) onListening(*port);
 
   bool stopping = false;

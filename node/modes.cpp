@@ -71,6 +71,7 @@ struct MasterNode {
   // Once the HTTP port is bound (it may have been 0): the scheduler subscribes. On the first
   // start, the one time the token is shown, the log says how agents join.
   void listening(uint16_t port) {
+    master->listening(port);
     marathon->start(port);
     if (!token.created) return;
     log::get("master").info("created the join token in '{}/{}'; agents join with: dcos agent --master {}:{} --token {}",
@@ -205,6 +206,7 @@ int runAgent(const flags::FlagSet& f) {
                                              f.getString("attributes"), f.getString("hostname"));
         if (!options) return options.error();
         applyTaskRuntimeFlags(f, *options);
+        options->listenAddress = f.getString("address");
         options->joinToken = f.getString("token");
         auto a = Agent::create(ctx.loop, std::move(*options));
         if (!a) return a.error();
@@ -266,6 +268,7 @@ int runDev(const flags::FlagSet& f) {
         if (options) {
           applyTaskRuntimeFlags(f, *options);
           options->joinToken = master->token.value;
+          options->listenAddress = f.getString("address");  // the agent shares the dev server
         }
         auto a = options ? Agent::create(*loop, std::move(*options)) : Result<std::unique_ptr<Agent>>(options.error());
         if (!a) {
@@ -282,8 +285,9 @@ int runDev(const flags::FlagSet& f) {
         agent->start(port);
         std::cout << "dcos dev cluster is up\n"
                   << "  API and dashboard: http://127.0.0.1:" << port << "/\n"
+                  << "  attach the CLI:    dcos cluster setup http://127.0.0.1:" << port << " --name dev\n"
                   << "  master and one agent in this process, state in " << workDir << "\n"
-                  << "  stop it with Ctrl-C\n"
+                  << "  stop it with Ctrl-C (its tasks stop too)\n"
                   << std::flush;
       });
 }

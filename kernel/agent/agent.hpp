@@ -38,6 +38,9 @@ struct AgentOptions {
   std::string joinToken;  // sent on every call to the master (`dcos master token`); "" sends none
   std::string workDir;  // absolute; holds agent_id and sandboxes/
   std::string hostname;
+  // The address its HTTP server listens on, for the endpoint custom executors call
+  // (MESOS_AGENT_ENDPOINT); 0.0.0.0 means every address, so executors use loopback.
+  std::string listenAddress = "127.0.0.1";
   Resources resources;   // what the agent offers (detected + --resources)
   Json attributes = Json::array();  // Mesos v1 Attribute objects
   Duration defaultGracePeriod = std::chrono::seconds(3);  // SIGTERM → SIGKILL when the task sets none

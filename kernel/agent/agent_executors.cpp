@@ -67,7 +67,8 @@ void Agent::runOnExecutor(const std::string& key) {
     Json& vars = pseudo["command"]["environment"]["variables"];
     if (!vars.is_array()) vars = Json::array();
     auto add = [&](const std::string& name, const std::string& value) { vars.push_back({{"name", name}, {"value", value}}); };
-    add("MESOS_AGENT_ENDPOINT", "127.0.0.1:" + std::to_string(port_));
+    std::string endpointHost = options_.listenAddress == "0.0.0.0" ? "127.0.0.1" : options_.listenAddress;
+    add("MESOS_AGENT_ENDPOINT", endpointHost + ":" + std::to_string(port_));
     add("MESOS_DIRECTORY", ex.sandbox);
     add("MESOS_CHECKPOINT", "1");
     add("MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD", "5secs");

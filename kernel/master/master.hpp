@@ -50,6 +50,8 @@ class Master {
 
   // Starts the allocation, heartbeat and ping timers. Call once, on the loop.
   void start();
+  // The HTTP port actually bound (the --port flag may have been 0), for master_info.
+  void listening(uint16_t port) { options_.port = port; }
   void registerRoutes(http::Router& router);
 
   const std::string& clusterId() const { return registry_->clusterId(); }

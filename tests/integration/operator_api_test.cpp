@@ -158,6 +158,9 @@ TEST_CASE("the operator API reports health, version and the master's effective f
   json info = get(port, "GET_MASTER")["get_master"];
   CHECK(info["master_info"]["id"].is_string());
   CHECK(info["start_time"].is_number());
+  // Started with --port=0: master_info carries the port it really listens on.
+  CHECK(info["master_info"]["port"] == port);
+  CHECK(info["master_info"]["address"]["port"] == port);
 
   // A trailing slash is the same endpoint, as in Mesos' own examples.
   auto slash = httpRequest(port, "POST", "/api/v1/", R"({"type":"GET_HEALTH"})", {{"Content-Type", "application/json"}});
