@@ -35,6 +35,16 @@ struct Args {
   std::optional<std::string> value(const std::string& flag) const;
 };
 
+// Parses `words` (what follows the command path) against a command's `flags` ("json",
+// "lines="). "--help"/"-h" is always accepted as the switch "help". A usage error for an unknown
+// flag, a missing value, or a value given to a switch.
+Result<Args> parseArgs(const std::vector<std::string>& words, const std::vector<std::string>& flags);
+
+// The Error for a non-2xx answer: the server's JSON "message" and "details" ("Object is not valid
+// (/cpus: must be greater than or equal to 0)"), else the status line and the body's first line.
+// Never kUnavailable or kTimeout, so a refusal exits 1 whatever the status.
+Error serverError(int status, const std::string& body);
+
 // A configured cluster (in ~/.dcos/clusters.json).
 struct Cluster {
   std::string name;
