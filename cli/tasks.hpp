@@ -13,7 +13,6 @@ namespace dcos::cli {
 struct TaskRef {
   Json task;                // as /master/state lists it
   std::string agentId, agentHostname, frameworkId, frameworkUser;
-  int agentPort = 0;
   bool completed = false;
 };
 

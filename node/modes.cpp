@@ -281,6 +281,7 @@ int runDev(const flags::FlagSet& f) {
         // master has not.
         // The loop has not run yet, so no request sees the router change.
         agent->registerFileRoutes(*router);
+        agent->registerStateRoutes(*router);
         agent->registerExecutorRoutes(*router);
         agent->start(port);
         std::cout << "dcos dev cluster is up\n"

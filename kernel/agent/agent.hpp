@@ -96,6 +96,8 @@ class Agent {
   // Separate so that `dcos dev` can add them to the master's router, where /health and /state
   // are the master's.
   void registerFileRoutes(http::Router& router);
+  // GET /state and /monitor/statistics (the master has neither; `dcos dev` adds them).
+  void registerStateRoutes(http::Router& router);
 
   // Reattaches to the tasks the checkpoint holds (reporting those whose executor died as
   // failed), then subscribes to the master, reporting `port` as the agent's HTTP port;

@@ -126,11 +126,15 @@ http::Response Agent::operatorCall(const http::Request& req) const {
 void Agent::registerRoutes(http::Router& router) {
   router.route("POST", "/api/v1", [this](const http::Request& req) { return operatorCall(req); });
   router.route("GET", "/health", [this](const http::Request&) { return http::Response::json(200, healthJson()); });
+  registerStateRoutes(router);
+  registerFileRoutes(router);
+  registerExecutorRoutes(router);
+}
+
+void Agent::registerStateRoutes(http::Router& router) {
   router.route("GET", "/state", [this](const http::Request&) { return http::Response::json(200, stateJson()); });
   router.route("GET", "/monitor/statistics",
                [this](const http::Request&) { return http::Response::json(200, monitorStatistics()); });
-  registerFileRoutes(router);
-  registerExecutorRoutes(router);
 }
 
 void Agent::registerExecutorRoutes(http::Router& router) {

@@ -1,6 +1,6 @@
-// GET /agent/{agent_id}/files/{browse,read,download}?path=...: the master forwards an agent's
-// sandbox files API (kernel/agent/sandbox_files.hpp), so the dashboard and the CLI need only the
-// master's address. The agent is reached at the IP its subscription came from and the port in
+// GET /agent/{agent_id}/files/{browse,read,download}?path=... and /agent/{agent_id}/state: the
+// master forwards an agent's sandbox files API (kernel/agent/sandbox_files.hpp) and its state, so
+// the dashboard and the CLI need only the master's address. The agent is reached at the IP its subscription came from and the port in
 // its agent_info; the exchange is a blocking http::fetch on the loop's blocking pool.
 #include "kernel/master/master.hpp"
 
@@ -64,32 +64,39 @@ void forwardStream(const http::ClientRequest& request, const std::string& agentI
 
 void Master::registerAgentFilesRoutes(http::Router& router) {
   router.routeAsync("GET", "/agent/{agent_id}/files/{op}", [this](http::Request& req, http::Responder responder) {
-    const std::string& agentId = req.params["agent_id"];
     const std::string& op = req.params["op"];
     if (op != "browse" && op != "read" && op != "download") {
       return responder.send(http::Response::error(404, "No files endpoint '" + op + "'; use browse, read or download"));
     }
-    auto it = agents_.find(agentId);
-    if (it == agents_.end()) {
-      logger().debug("files request {} from {} names no known agent", req.target, req.remoteAddress);
-      return responder.send(http::Response::error(404, "Unknown agent '" + agentId + "'"));
-    }
-    const AgentRecord& agent = it->second;
-    int port = agent.info.value("port", 0);
-    if (agent.address.empty() || port <= 0 || port > 65535) {
-      return responder.send(unreachable(agentId, "it has not subscribed to this master with an HTTP port"));
-    }
-    // The query goes on untouched: the agent parses path, offset and length itself.
-    size_t q = req.target.find('?');
-    http::ClientRequest request;
-    request.url = "http://" + urlHost(agent.address) + ":" + std::to_string(port) + "/files/" + op +
-                  (q == std::string::npos ? "" : req.target.substr(q));
-    request.timeout = kAgentTimeout;
-    request.followRedirects = false;
-    bool streamed = op == "download";
-    loop_.runBlocking([request = std::move(request), agentId, responder, streamed] {
-      streamed ? forwardStream(request, agentId, responder) : forward(request, agentId, responder);
-    });
+    forwardToAgent(req, "/files/" + op, op == "download", std::move(responder));
+  });
+  // The agent's own state (its executors and their sandbox directories), for `dcos task log`.
+  router.routeAsync("GET", "/agent/{agent_id}/state", [this](http::Request& req, http::Responder responder) {
+    forwardToAgent(req, "/state", false, std::move(responder));
+  });
+}
+
+void Master::forwardToAgent(http::Request& req, const std::string& agentPath, bool streamed, http::Responder responder) {
+  const std::string& agentId = req.params["agent_id"];
+  auto it = agents_.find(agentId);
+  if (it == agents_.end()) {
+    logger().debug("request {} from {} names no known agent", req.target, req.remoteAddress);
+    return responder.send(http::Response::error(404, "Unknown agent '" + agentId + "'"));
+  }
+  const AgentRecord& agent = it->second;
+  int port = agent.info.value("port", 0);
+  if (agent.address.empty() || port <= 0 || port > 65535) {
+    return responder.send(unreachable(agentId, "it has not subscribed to this master with an HTTP port"));
+  }
+  // The query goes on untouched: the agent parses path, offset and length itself.
+  size_t q = req.target.find('?');
+  http::ClientRequest request;
+  request.url = "http://" + urlHost(agent.address) + ":" + std::to_string(port) + agentPath +
+                (q == std::string::npos ? "" : req.target.substr(q));
+  request.timeout = kAgentTimeout;
+  request.followRedirects = false;
+  loop_.runBlocking([request = std::move(request), agentId, responder, streamed] {
+    streamed ? forwardStream(request, agentId, responder) : forward(request, agentId, responder);
   });
 }
 

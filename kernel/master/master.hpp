@@ -147,6 +147,8 @@ class Master {
 
   // GET /agent/{agent_id}/files/{browse,read,download}: forwarded to the agent (agent_files.cpp).
   void registerAgentFilesRoutes(http::Router& router);
+  // Answers `req` with the agent's answer to GET <agentPath><req's query> (streamed or whole).
+  void forwardToAgent(http::Request& req, const std::string& agentPath, bool streamed, http::Responder responder);
 
   // Operator API (operator_api.cpp): POST /api/v1 and its event stream.
   void registerOperatorRoutes(http::Router& router);
