@@ -123,7 +123,9 @@ class Impl : public std::enable_shared_from_this<Impl> {
     if (killTasks) {
       if (!all.empty()) logger().info("stopping {} task(s)", all.size());
       for (auto& c : all) {
-        if (c.attached && !c.ended) channels_->send(c.id, {{"type", "KILL"}, {"grace_ns", std::chrono::nanoseconds(grace).count()}});
+        if (c.attached && !c.ended) {
+          channels_->send(c.id, {{"type", "KILL"}, {"grace_ns", std::chrono::nanoseconds(grace).count()}, {"final", true}});
+        }
       }
       auto deadline = std::chrono::steady_clock::now() + grace + std::chrono::seconds(2);
       for (auto& c : all) {

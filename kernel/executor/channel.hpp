@@ -14,6 +14,8 @@
 // agent → executor:
 //   {"type":"ACK","seq":N}       the event is checkpointed by the agent; the executor drops it
 //   {"type":"KILL","grace_ns":G} SIGTERM to the task's process group now, SIGKILL after G
+//                                ("final":true: the agent is stopping and will not acknowledge
+//                                the task's end; the executor exits as soon as the task has)
 // The executor exits once its TERMINATED event is acknowledged.
 
 #include "common/json.hpp"

@@ -201,6 +201,7 @@ class Executor {
           {"killed", killing_},
           {"unhealthy", unhealthyKill_}});
     finished_ = true;
+    if (noAck_) done_ = true;  // the agent said it will not acknowledge (it is stopping)
     if (clientFd_ < 0) giveUpAt_ = Clock::now() + std::chrono::nanoseconds(launch_.recoveryTimeoutNs);
   }
 
@@ -280,6 +281,10 @@ class Executor {
           sendHead();
         }
       } else if (type == "KILL") {
+        if (m.value("final", false)) {
+          noAck_ = true;
+          if (finished_) done_ = true;
+        }
         kill(std::chrono::nanoseconds(std::max(0LL, m.value("grace_ns", launch_.graceNs))));
       }
     }
@@ -298,6 +303,7 @@ class Executor {
   HealthProbe probe_;
   std::string unhealthyDetail_;
   bool killing_ = false, unhealthyKill_ = false, finished_ = false, done_ = false;
+  bool noAck_ = false;  // a final KILL: exit once the task has ended
   std::optional<Clock::time_point> killAt_, giveUpAt_;
 };
 
