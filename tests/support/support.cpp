@@ -42,10 +42,26 @@ TempDir::~TempDir() {
   fs::remove_all(path_, ec);
 }
 
+namespace {
+
+// A /proc file read with plain syscalls: "" when it cannot be read. (A process that exits while
+// its file is read makes the read fail with ESRCH, which an ifstream turns into an exception —
+// fatal in a destructor such as TempDir's.)
+std::string readProcFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return n < 0 ? "" : out;
+}
+
+}  // namespace
+
 bool processAlive(int pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string text;
-  std::getline(stat, text);
+  std::string text = readProcFile("/proc/" + std::to_string(pid) + "/stat");
   auto close = text.rfind(')');
   return close != std::string::npos && text.size() > close + 2 && text[close + 2] != 'Z';
 }
@@ -58,8 +74,7 @@ std::vector<int> processesUsing(const std::string& dir) {
     if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
     int pid = std::stoi(name);
     if (pid == ::getpid() || !processAlive(pid)) continue;
-    std::ifstream in(entry.path() / "cmdline");
-    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string cmdline = readProcFile(entry.path() / "cmdline");
     std::string cwd = fs::read_symlink(entry.path() / "cwd", ec).string();
     if (cmdline.find(dir + "/") != std::string::npos || cwd == dir || cwd.rfind(dir + "/", 0) == 0) out.push_back(pid);
   }
