@@ -1,5 +1,7 @@
 #include "universe/mustache.hpp"
 
+#include "universe/json_schema.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -322,19 +324,6 @@ Result<std::string> renderMustache(const std::string& tmpl, const Json& scope) {
   std::string out;
   Renderer(scope).render(*nodes, out);
   return out;
-}
-
-Json deepMerge(Json base, const Json& overlay) {
-  if (!base.is_object() || !overlay.is_object()) return overlay;
-  for (auto it = overlay.begin(); it != overlay.end(); ++it) {
-    auto existing = base.find(it.key());
-    if (existing != base.end()) {
-      *existing = deepMerge(std::move(*existing), *it);
-    } else {
-      base[it.key()] = *it;
-    }
-  }
-  return base;
 }
 
 Result<Json> renderMarathonTemplate(const std::string& tmpl, const Json& options,

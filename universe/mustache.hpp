@@ -28,10 +28,7 @@ namespace dcos::universe {
 // an unclosed section, a closing tag that does not match, or a malformed set-delimiter tag.
 Result<std::string> renderMustache(const std::string& tmpl, const Json& scope);
 
-// Objects are merged key by key, recursively; anything else in `overlay` replaces what `base` has.
-Json deepMerge(Json base, const Json& overlay);
-
-// The Cosmos pipeline: scope = deepMerge(options, {"resource": resource}) (`options` already has
+// The Cosmos pipeline: scope = deepMerge(options (json_schema.hpp), {"resource": resource}) (`options` already has
 // the schema defaults filled in; a null `resource` adds nothing), render, then parse the output
 // as one JSON object. A result that is not a JSON object fails with kUnprocessable
 // "rendered template is not a JSON object: ..." giving the parse error's line, column and a

@@ -1,4 +1,5 @@
 #include "universe/mustache.hpp"
+#include "universe/json_schema.hpp"
 
 #include <doctest/doctest.h>
 
