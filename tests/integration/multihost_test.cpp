@@ -4,6 +4,7 @@
 // at the host:port the master lists; the master must reach the tasks (readiness checks) and the
 // agents (sandbox files) across the bridge. Skipped, with the reason, where network namespaces
 // cannot be made (not root, no iproute2).
+#include "common/http/http.hpp"
 #include "tests/support/marathon.hpp"
 #include "tests/support/netns.hpp"
 #include "tests/support/support.hpp"
@@ -57,21 +58,6 @@ NsDaemon startInNamespace(const BridgedNamespaces& net, int index, const std::st
   REQUIRE_MESSAGE((up && d.port > 0), args[0], " in namespace ", net.name(index), " did not start: ",
                   d.process->stderrText());
   return d;
-}
-
-std::string percentEncode(const std::string& s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
 }
 
 json jsonOf(const HttpReply& r) {
@@ -256,7 +242,7 @@ TEST_CASE("a master and two agents in separate network namespaces run an app spr
   for (const auto& t : tasks) {
     std::string id = jstr(t, "id");
     CAPTURE(id);
-    std::string target = "/agent/" + jstr(t, "slaveId") + "/files/read?path=" + percentEncode(sandboxOf[id] + "/stdout") +
+    std::string target = "/agent/" + jstr(t, "slaveId") + "/files/read?path=" + dcos::http::percentEncode(sandboxOf[id] + "/stdout") +
                          "&offset=0";
     HttpReply read = get(target);
     CHECK_MESSAGE(read.status == 200, read.body);
