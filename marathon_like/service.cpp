@@ -38,7 +38,48 @@ Result<std::unique_ptr<Service>> Service::open(EventLoop& loop, const Clock& clo
   if (!store) return store.error().wrap("opening marathon.db");
   auto impl = std::make_unique<Impl>(loop, clock, master, std::move(options), std::move(*store));
   if (auto r = impl->recover(); !r) return r.error();
+  impl->registerAppRoutes(impl->ownRoutes, "");
+  impl->registerMiscRoutes(impl->ownRoutes, "");
   return std::unique_ptr<Service>(new Service(std::move(impl)));
+}
+
+namespace {
+
+// Keeps the response of a route that answers synchronously (every /v2 route but the events).
+struct CaptureSink : http::Responder::Sink {
+  http::Response response{500, {}, ""};
+  void send(http::Response r) override { response = std::move(r); }
+  std::shared_ptr<http::ResponseStream> stream(int, http::Headers) override { return nullptr; }
+};
+
+}  // namespace
+
+http::Response Service::request(const std::string& method, const std::string& target, const std::string& body) {
+  http::Request req;
+  req.method = method;
+  req.target = target;
+  auto q = target.find('?');
+  req.path = http::percentDecode(target.substr(0, q), false);
+  if (q != std::string::npos) {
+    std::string query = target.substr(q + 1);
+    for (size_t start = 0; start <= query.size();) {
+      size_t end = query.find('&', start);
+      if (end == std::string::npos) end = query.size();
+      std::string pair = query.substr(start, end - start);
+      if (!pair.empty()) {
+        auto eq = pair.find('=');
+        req.query.emplace_back(http::percentDecode(pair.substr(0, eq), true),
+                               eq == std::string::npos ? "" : http::percentDecode(pair.substr(eq + 1), true));
+      }
+      start = end + 1;
+    }
+  }
+  req.headers["Content-Type"] = "application/json";
+  req.body = body;
+  req.remoteAddress = "in-process";
+  auto sink = std::make_shared<CaptureSink>();
+  impl_->ownRoutes.dispatch(req, http::Responder(sink));
+  return std::move(sink->response);
 }
 
 void Service::registerRoutes(http::Router& router) {

@@ -58,6 +58,11 @@ class Service {
   // Unsubscribes and closes event streams; tasks keep running. On the loop.
   void stop();
 
+  // For components of the same process (the package manager): one /v2 request answered by the
+  // service's own routes, as over HTTP but without a socket. `target` is a path with its query
+  // ("/v2/apps?force=true"). On the loop.
+  http::Response request(const std::string& method, const std::string& target, const std::string& body = "");
+
   struct Impl;
 
  private:

@@ -88,6 +88,7 @@ struct Service::Impl : kernel::Scheduler {
   ReadinessProber prober;
   std::shared_ptr<int> lifetime = std::make_shared<int>(0);  // callbacks from other threads check it
   std::unique_ptr<kernel::SchedulerDriver> driver;
+  http::Router ownRoutes;  // the /v2 routes again, for Service::request
 
   std::map<std::string, AppRuntime> apps;        // by app id
   std::map<std::string, Instance> instances;     // by task id
