@@ -22,6 +22,7 @@ const Noun kNouns[] = {
     {"service", "Show and shut down the frameworks (services) of the cluster"},
     {"task", "List tasks, print their logs and list their sandboxes"},
     {"marathon", "Deploy and manage apps, groups and deployments"},
+    {"package", "Install and manage packages from the catalog and added repositories"},
     {"help", "Show the usage of a command: dcos help <command> [subcommand]"},
     {"completion", "Print a shell completion script: dcos completion bash"},
 };
@@ -33,6 +34,7 @@ std::vector<Command> commandTable() {
   addServiceCommands(commands);
   addTaskCommands(commands);
   addMarathonCommands(commands);
+  addPackageCommands(commands);
   return commands;
 }
 

@@ -1,6 +1,6 @@
 #pragma once
-// The `dcos` command line: the nouns `cluster`, `node`, `service`, `task`, `marathon` (later
-// `package`), plus `help`, `completion` and `--version`, in the same binary as the daemons.
+// The `dcos` command line: the nouns `cluster`, `node`, `service`, `task`, `marathon`,
+// `package`, plus `help`, `completion` and `--version`, in the same binary as the daemons.
 // cmd/dcos/main.cpp hands every invocation whose first word is not a daemon mode to run().
 //
 // Conventions (DC/OS CLI habits): listings print an aligned table, or JSON with --json; errors

@@ -123,6 +123,7 @@ void addNodeCommands(std::vector<Command>& commands);      // node list|describe
 void addServiceCommands(std::vector<Command>& commands);   // service list|shutdown
 void addTaskCommands(std::vector<Command>& commands);      // task list|log|ls
 void addMarathonCommands(std::vector<Command>& commands);  // marathon app|deployment|task|group ...
+void addPackageCommands(std::vector<Command>& commands);   // package search|describe|install|list|uninstall|repo
 
 // Helpers for command implementations.
 std::string formatTime(double epochSeconds);     // "2026-11-25T18:00:00Z"; "-" for 0

@@ -7,6 +7,7 @@
 #include "kernel/master/join_token.hpp"
 #include "kernel/master/master.hpp"
 #include "marathon_like/service.hpp"
+#include "universe/package_service.hpp"
 #include "web/web.hpp"
 
 #include <unistd.h>
@@ -65,9 +66,13 @@ void masterFlags(flags::FlagSet& f) {
 struct MasterNode {
   std::unique_ptr<Master> master;
   std::unique_ptr<marathon::Service> marathon;
+  std::unique_ptr<universe::PackageService> packages;  // installs through `marathon`
   JoinToken token;  // agents present it (kernel/master/join_token.hpp)
   std::string hostname, workDir;
-  ~MasterNode() { marathon.reset(); }
+  ~MasterNode() {
+    packages.reset();
+    marathon.reset();
+  }
   // Once the HTTP port is bound (it may have been 0): the scheduler subscribes. On the first
   // start, the one time the token is shown, the log says how agents join.
   void listening(uint16_t port) {
@@ -117,9 +122,13 @@ Result<std::unique_ptr<MasterNode>> startMaster(DaemonContext& ctx) {
   auto service = marathon::Service::open(ctx.loop, SystemClock::instance(), *node->master, so);
   if (!service) return service.error();
   node->marathon = std::move(*service);
+  auto packages = universe::PackageService::open(ctx.loop, ctx.workDir, *node->marathon);
+  if (!packages) return packages.error();
+  node->packages = std::move(*packages);
 
   node->master->registerRoutes(ctx.router);
   node->marathon->registerRoutes(ctx.router);
+  node->packages->registerRoutes(ctx.router);
   web::registerRoutes(ctx.router);
   node->master->start();
   // Before dev mode's agent stops its tasks, so their end does not count as failures.
