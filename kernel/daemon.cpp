@@ -79,15 +79,8 @@ int runDaemon(const char* mode, const flags::FlagSet& flags,
   options.headerTimeout = flags.getDuration("http_header_timeout");
   options.idleTimeout = flags.getDuration("http_idle_timeout");
   http::Server server(loop, router, options);
-  auto port = server.listen();
-  if (!port) return fail(port.error());
-
-  bool everywhere = options.address == "0.0.0.0";
-  std::string host = everywhere ? "127.0.0.1" : options.address;
-  logger.info("listening on http://{}:{}{} (work_dir '{}')", host, *port, everywhere ? " and every other address" : "",
-              workDir);
-  if (onListening) onListening(*port);
-
+  // Handled from here on (before "listening" is logged and anyone can know the port), so a
+  // SIGTERM that follows the log line always gets the clean shutdown.
   bool stopping = false;
   loop.onTerminationSignal([&](int sig) {
     if (stopping) {
@@ -100,6 +93,15 @@ int runDaemon(const char* mode, const flags::FlagSet& flags,
     for (const auto& fn : ctx.onStopping) fn();
     server.shutdown([&] { loop.stop(); });
   });
+  auto port = server.listen();
+  if (!port) return fail(port.error());
+
+  bool everywhere = options.address == "0.0.0.0";
+  std::string host = everywhere ? "127.0.0.1" : options.address;
+  logger.info("listening on http://{}:{}{} (work_dir '{}')", host, *port, everywhere ? " and every other address" : "",
+              workDir);
+  if (onListening) onListening(*port);
+
   loop.run();
   for (const auto& fn : ctx.onStopped) fn();
   logger.info("stopped");
