@@ -131,10 +131,12 @@ TEST_CASE("the join token is made once with mode 0600, printed by dcos master to
   struct stat st {};
   REQUIRE(::stat(dir.file("master/join-token").c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
-  // The first start says how agents join, with the token.
-  std::string err = master->process().stderrText();
-  CHECK_MESSAGE(err.find("agents join with: dcos agent --master ") != std::string::npos, err);
-  CHECK(err.find("--token " + token) != std::string::npos);
+  // The first start says how agents join, with the token (logged just after "listening").
+  CHECK_MESSAGE(waitFor([&] {
+    std::string err = master->process().stderrText();
+    return err.find("agents join with: dcos agent --master ") != std::string::npos &&
+           err.find("--token " + token) != std::string::npos;
+  }, 5s), master->process().stderrText());
 
   auto printed = runDcos({"master", "token", "--work_dir=" + dir.file("master")});
   CHECK(printed.exitCode == 0);
