@@ -15,8 +15,8 @@ packages=(
   libspdlog-dev libfmt-dev doctest-dev
   # libarchive (the fetcher) and what its static library links against
   libarchive-dev libacl1-dev liblz4-dev libzstd-dev liblzma-dev libbz2-dev libxml2-dev nettle-dev zlib1g-dev
-  # tests
-  openssl curl procps iproute2
+  # tests (redis: what the catalog's redis package runs on the agent)
+  openssl curl procps iproute2 redis-server redis-tools
 )
 if $bench; then
   packages+=(nginx-light wrk)
