@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages that building and testing dcos need, when any is missing.
 # Idempotent and quiet when everything is present; never prompts.
-# --bench adds what the benchmarks compare against (nginx, wrk); their services are not started.
+# --bench adds what the benchmarks compare against (wrk; nginx is a test package already).
+# Services that packages start when installed are not started.
 set -euo pipefail
 
 bench=false
@@ -15,11 +16,11 @@ packages=(
   libspdlog-dev libfmt-dev doctest-dev
   # libarchive (the fetcher) and what its static library links against
   libarchive-dev libacl1-dev liblz4-dev libzstd-dev liblzma-dev libbz2-dev libxml2-dev nettle-dev zlib1g-dev
-  # tests (redis: what the catalog's redis package runs on the agent)
-  openssl curl procps iproute2 redis-server redis-tools
+  # tests (redis and nginx: what the catalog's packages of that name run on the agent)
+  openssl curl procps iproute2 redis-server redis-tools nginx-light
 )
 if $bench; then
-  packages+=(nginx-light wrk)
+  packages+=(wrk)
 fi
 
 missing=()

@@ -43,3 +43,30 @@ TEST_CASE("dcos package install redis: the server answers PONG on its port; list
   CHECK(waitFor([&] { return mGet(dev.port(), "/v2/apps/redis").status == 404 && allTasks(dev.port()).empty(); }, 20s));
   CHECK(waitFor([&] { return !runShell(work.path(), "redis-cli -p " + std::to_string(port) + " ping 2>/dev/null | grep -qx PONG"); }, 10s));
 }
+
+TEST_CASE("dcos package install nginx with an options file: it serves its page and health endpoint on its port") {
+  if (!haveCommand("nginx")) {
+    MESSAGE("SKIPPED (counted as passed): nginx is not installed (packaging/install-deps.sh installs nginx-light)");
+    return;
+  }
+  TempDir dir;
+  MasterProcess dev(dir.file("dev"), {"--allocation_interval=50ms", "--resources=cpus:2;mem:2048;disk:2048;ports:[31100-31199]"},
+                    "dev");
+  std::map<std::string, std::string> env = {{"DCOS_URL", "http://127.0.0.1:" + std::to_string(dev.port())},
+                                            {"DCOS_DIR", dir.file("cli")}};
+  writeFile(dir.file("options.json"), R"({"service": {"name": "/web/nginx"}, "nginx": {"worker_processes": 2}})");
+  auto installed = runDcos({"package", "install", "nginx", "--options", dir.file("options.json"), "--yes", "--wait",
+                            "--timeout", "60"}, env);
+  INFO("install: ", installed.out, installed.err);
+  REQUIRE(installed.exitCode == 0);
+  json tasks = appTasks(dev.port(), "/web/nginx");
+  REQUIRE(tasks.size() == 1);
+  int port = tasks[0]["ports"][0];
+  HttpReply page = httpRequest(port, "GET", "/");
+  CHECK(page.status == 200);
+  CHECK(page.body.find("nginx on DC/OS") != std::string::npos);
+  CHECK(httpRequest(port, "GET", "/healthz").body == "ok\n");
+  auto removed = runDcos({"package", "uninstall", "nginx", "--app-id", "/web/nginx", "--yes"}, env);
+  CHECK_MESSAGE(removed.exitCode == 0, removed.err);
+  CHECK(waitFor([&] { return allTasks(dev.port()).empty(); }, 20s));
+}
