@@ -134,3 +134,34 @@ TEST_CASE("dcos package install kafka from a mirror: the artifact is fetched and
     return app.is_object() && jstr(app["app"]["lastTaskFailure"], "message").find(uri) != std::string::npos;
   }, 30s), mGet(dev.port(), "/v2/apps/kafka-missing/controller").text());
 }
+
+TEST_CASE("dcos package install zookeeper: a standalone server from the agent's Debian package answers 'ruok'") {
+  if (!haveCommand("java") || !std::filesystem::exists("/usr/share/java/zookeeper.jar")) {
+    MESSAGE("SKIPPED (counted as passed): Debian's zookeeper package is not installed (packaging/install-deps.sh installs it)");
+    return;
+  }
+  TempDir dir;
+  MasterProcess dev(dir.file("dev"), {"--allocation_interval=50ms", "--resources=cpus:2;mem:2048;disk:2048;ports:[31300-31399]"},
+                    "dev");
+  std::map<std::string, std::string> env = {{"DCOS_URL", "http://127.0.0.1:" + std::to_string(dev.port())},
+                                            {"DCOS_DIR", dir.file("cli")}};
+  auto installed = runDcos({"package", "install", "zookeeper", "--yes"}, env);
+  INFO("install: ", installed.out, installed.err);
+  REQUIRE(installed.exitCode == 0);
+  int port = 0;
+  std::string answer;
+  CHECK_MESSAGE(waitFor([&] {
+    json tasks = appTasks(dev.port(), "/zookeeper");
+    if (tasks.size() != 1 || !taskRunning(tasks[0])) return false;
+    port = tasks[0]["ports"][0];
+    try {
+      answer = rawExchange(port, "ruok", 2s);  // ZooKeeper's four-letter word
+    } catch (const std::exception& e) {
+      answer = e.what();  // not listening yet
+    }
+    return answer == "imok";
+  }, 60s), "answer: '", answer, "'\nmaster log:\n", dev.process().stderrText());
+  auto removed = runDcos({"package", "uninstall", "zookeeper", "--yes"}, env);
+  CHECK_MESSAGE(removed.exitCode == 0, removed.err);
+  CHECK(waitFor([&] { return allTasks(dev.port()).empty(); }, 20s));
+}
