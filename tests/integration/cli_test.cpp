@@ -15,12 +15,12 @@
 
 #include <regex>
 
+#include "tests/support/cli_output.hpp"
+
 using namespace dcos::test;
 using nlohmann::json;
 
 namespace {
-
-int lineCount(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
 
 // A port nothing listens on: bound, read back, closed.
 int unusedPort() {
