@@ -1,6 +1,8 @@
 #include "node/modes.hpp"
 
 #include "common/log.hpp"
+#include "discovery/discovery.hpp"
+#include "node/discovery_flags.hpp"
 #include "kernel/agent/agent.hpp"
 #include "kernel/daemon.hpp"
 #include "kernel/executor/executor.hpp"
@@ -46,6 +48,7 @@ void addMasterFlags(flags::FlagSet& f) {
          .help = "Time between the service scheduler's task reconciliations with the master"});
   f.add({.name = "event_stream_heartbeat_interval", .type = Type::kDuration, .defaultValue = "15secs",
          .help = "Time between keep-alive comments on /v2/events"});
+  addDiscoveryFlags(f);
 }
 
 // A number in [0, 1], e.g. "0.1".
@@ -65,11 +68,13 @@ void masterFlags(flags::FlagSet& f) {
 // first (it calls into the master).
 struct MasterNode {
   std::unique_ptr<Master> master;
+  std::unique_ptr<discovery::Discovery> discovery;  // null with --dns_port=off
   std::unique_ptr<marathon::Service> marathon;
   std::unique_ptr<universe::PackageService> packages;  // installs through `marathon`
   JoinToken token;  // agents present it (kernel/master/join_token.hpp)
   std::string hostname, workDir;
   ~MasterNode() {
+    discovery.reset();
     packages.reset();
     marathon.reset();
   }
@@ -78,6 +83,7 @@ struct MasterNode {
   void listening(uint16_t port) {
     master->listening(port);
     marathon->start(port);
+    if (discovery) discovery->start(port);
     if (!token.created) return;
     log::get("master").info("created the join token in '{}/{}'; agents join with: dcos agent --master {}:{} --token {}",
                             workDir, kJoinTokenFile, hostname, port, token.value);
@@ -119,12 +125,27 @@ Result<std::unique_ptr<MasterNode>> startMaster(DaemonContext& ctx) {
   so.declineOfferDuration = ctx.flags.getDuration("decline_offer_duration");
   so.reconciliationInterval = std::max<Duration>(ctx.flags.getDuration("reconciliation_interval"), std::chrono::seconds(1));
   so.eventHeartbeat = std::max<Duration>(ctx.flags.getDuration("event_stream_heartbeat_interval"), std::chrono::milliseconds(10));
+  so.dnsDomain = ctx.flags.getString("dns_domain");
   auto service = marathon::Service::open(ctx.loop, SystemClock::instance(), *node->master, so);
   if (!service) return service.error();
   node->marathon = std::move(*service);
   auto packages = universe::PackageService::open(ctx.loop, ctx.workDir, *node->marathon);
   if (!packages) return packages.error();
   node->packages = std::move(*packages);
+
+  bool automaticPort = false;
+  if (auto d = discoveryOptions(ctx.flags, o.hostname, automaticPort)) {
+    auto dns = discovery::Discovery::open(ctx.loop, *node->master, std::move(*d));
+    if (dns) {
+      node->discovery = std::move(*dns);
+      node->discovery->registerRoutes(ctx.router);
+    } else if (automaticPort) {
+      log::get("master").warn("{}; the master runs without DNS (choose a port with --dns_port, or --dns_port=off)",
+                              dns.error().message);
+    } else {
+      return dns.error();
+    }
+  }
 
   node->master->registerRoutes(ctx.router);
   node->marathon->registerRoutes(ctx.router);
@@ -133,7 +154,10 @@ Result<std::unique_ptr<MasterNode>> startMaster(DaemonContext& ctx) {
   node->master->start();
   // Before dev mode's agent stops its tasks, so their end does not count as failures.
   ctx.onStopping.push_back([n = node.get()] { n->marathon->stop(); });
-  ctx.onStopped.push_back([n = node.get()] { n->marathon->stop(); });
+  ctx.onStopped.push_back([n = node.get()] {
+    n->marathon->stop();
+    if (n->discovery) n->discovery->stop();
+  });
   return node;
 }
 
@@ -190,7 +214,7 @@ void applyTaskRuntimeFlags(const flags::FlagSet& f, AgentOptions& o) {
 }
 
 void agentFlags(flags::FlagSet& f) {
-  addDaemonFlags(f, 5051, "");
+  addDaemonFlags(f, 5051, "/var/lib/dcos/agent");  // install.sh's default
   f.add({.name = "master", .help = "The master to register with, as HOST:PORT", .required = true});
   f.add({.name = "token", .defaultValue = "",
          .help = "The master's join token (`dcos master token` on the master prints it)"});
@@ -199,6 +223,8 @@ void agentFlags(flags::FlagSet& f) {
                  "'cpus:4;mem:2048;ports:[31000-32000];cpus(role):2', or a JSON array"});
   f.add({.name = "attributes", .defaultValue = "", .help = "Attributes of this agent, e.g. 'rack:r1;zone:a;level:3'"});
   f.add({.name = "hostname", .defaultValue = "", .help = "Hostname the agent reports (default: this machine's)"});
+  f.add({.name = "dns_setup", .type = flags::Type::kBool, .defaultValue = "false",
+         .help = "Print the /etc/resolv.conf line that resolves the cluster's names through the master, and exit"});
   addTaskRuntimeFlags(f);
 }
 
@@ -206,6 +232,7 @@ void agentFlags(flags::FlagSet& f) {
 // stops, as in Mesos, for the next run to recover (an upgrade or a restart does not kill them).
 // Exit code 1 when the master has removed the agent or refused its join token.
 int runAgent(const flags::FlagSet& f) {
+  if (f.getBool("dns_setup")) return printDnsSetup(f.getString("master"));
   std::unique_ptr<Agent> agent;
   bool removed = false;
   int code = runDaemon(
@@ -295,8 +322,12 @@ int runDev(const flags::FlagSet& f) {
         agent->start(port);
         std::cout << "dcos dev cluster is up\n"
                   << "  API and dashboard: http://127.0.0.1:" << port << "/\n"
-                  << "  attach the CLI:    dcos cluster setup http://127.0.0.1:" << port << " --name dev\n"
-                  << "  master and one agent in this process, state in " << workDir << "\n"
+                  << "  attach the CLI:    dcos cluster setup http://127.0.0.1:" << port << " --name dev\n";
+        if (master->discovery) {
+          std::cout << "  DNS for ." << f.getString("dns_domain") << ": 127.0.0.1:" << master->discovery->dnsPort()
+                    << " (UDP and TCP)\n";
+        }
+        std::cout << "  master and one agent in this process, state in " << workDir << "\n"
                   << "  stop it with Ctrl-C (its tasks stop too)\n"
                   << std::flush;
       });

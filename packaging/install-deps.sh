@@ -17,7 +17,7 @@ packages=(
   # libarchive (the fetcher) and what its static library links against
   libarchive-dev libacl1-dev liblz4-dev libzstd-dev liblzma-dev libbz2-dev libxml2-dev nettle-dev zlib1g-dev
   # tests (redis, nginx, zookeeper: what the catalog's packages of those names run on the agent)
-  openssl curl procps iproute2 redis-server redis-tools nginx-light zookeeper
+  openssl curl procps iproute2 bind9-dnsutils redis-server redis-tools nginx-light zookeeper
 )
 if $bench; then
   packages+=(wrk)

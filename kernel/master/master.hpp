@@ -85,6 +85,11 @@ class Master {
   Json stateJson() const;         // GET /master/state
   Json stateSummaryJson() const;  // GET /master/state-summary
 
+  // `fn` runs on the loop after every change of a task (added, state, health), an agent or a
+  // framework: discovery rebuilds its records from the state then. It must not call back into
+  // the master's mutating methods.
+  void onChange(std::function<void()> fn) { changeListeners_.push_back(std::move(fn)); }
+
   // For tests and the operator API.
   const std::map<std::string, AgentRecord>& agents() const { return agents_; }
   const std::map<std::string, FrameworkRecord>& frameworks() const { return frameworks_; }
@@ -172,6 +177,7 @@ class Master {
   void publishAgentRemoved(const std::string& agentId);
   void publishFramework(const FrameworkRecord& fw, bool added);
   void publishFrameworkRemoved(const FrameworkRecord& fw);
+  void notifyChange();
 
   EventLoop& loop_;
   const Clock& clock_;
@@ -193,6 +199,7 @@ class Master {
   std::shared_ptr<int> lifetime_ = std::make_shared<int>(0);  // posted work checks it
   std::deque<FrameworkRecord> completedFrameworks_;  // the most recently removed, for state
   OperatorEvents operatorEvents_;
+  std::vector<std::function<void()>> changeListeners_;
   uint64_t nextOffer_ = 0;
   bool allocationPending_ = false;
   bool started_ = false;

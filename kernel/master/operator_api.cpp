@@ -150,28 +150,38 @@ Result<Json> Master::operatorCall(const Json& call) {
 // ---- Events ----
 // Each is built only when someone listens: the master calls these on every state change.
 
+void Master::notifyChange() {
+  for (auto& fn : changeListeners_) fn();
+}
+
 void Master::publishTaskAdded(const TaskRecord& task) {
+  notifyChange();
   if (!operatorEvents_.empty()) operatorEvents_.publish(taskAddedEvent(task));
 }
 
 void Master::publishTaskUpdated(const TaskRecord& task) {
+  notifyChange();
   if (!operatorEvents_.empty()) operatorEvents_.publish(taskUpdatedEvent(task));
 }
 
 void Master::publishAgentAdded(const AgentRecord& agent) {
+  notifyChange();
   if (!operatorEvents_.empty()) operatorEvents_.publish(agentAddedEvent(v1Agent(agent, offeredOn(agent.id))));
 }
 
 void Master::publishAgentRemoved(const std::string& agentId) {
+  notifyChange();
   if (!operatorEvents_.empty()) operatorEvents_.publish(agentRemovedEvent(agentId));
 }
 
 void Master::publishFramework(const FrameworkRecord& fw, bool added) {
+  notifyChange();
   if (operatorEvents_.empty()) return;
   operatorEvents_.publish(added ? frameworkAddedEvent(v1Framework(fw)) : frameworkUpdatedEvent(v1Framework(fw)));
 }
 
 void Master::publishFrameworkRemoved(const FrameworkRecord& fw) {
+  notifyChange();
   if (!operatorEvents_.empty()) operatorEvents_.publish(frameworkRemovedEvent(fw.info));
 }
 

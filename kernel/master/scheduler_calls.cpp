@@ -319,6 +319,8 @@ void Master::applyStatus(TaskRecord& task, const Json& status) {
   bool wasTerminal = isTerminalState(task.state);
   // Agents resend an update until it is acknowledged: subscribers hear of state changes only.
   bool changed = state != task.state;
+  auto health = [](const Json& st) { return st.is_object() ? st.value("healthy", Json()) : Json(); };
+  bool healthChanged = health(task.status) != health(status);
   task.status = status;
   task.state = state;
   task.acknowledged = !status.contains("uuid");
@@ -327,7 +329,11 @@ void Master::applyStatus(TaskRecord& task, const Json& status) {
     allocator_.recoverResources(task.frameworkId, task.agentId, task.resources);
     requestAllocation();
   }
-  if (changed) publishTaskUpdated(task);
+  if (changed) {
+    publishTaskUpdated(task);
+  } else if (healthChanged) {
+    notifyChange();  // same state, so no TASK_UPDATED event; discovery follows health
+  }
   sendUpdateToFramework(task.frameworkId, status);
   if (isTerminalState(state) && task.acknowledged) {
     finishTask(task);
