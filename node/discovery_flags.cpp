@@ -79,12 +79,13 @@ int printDnsSetup(const std::string& master) {
   req.url = "http://" + master + "/v1/config";
   req.timeout = std::chrono::seconds(10);
   auto resp = http::fetch(req);
-  if (!resp || resp->status != 200) {
+  bool noDns = resp && resp->status == 404;  // discovery is not there: --dns_port=off
+  if (!noDns && (!resp || resp->status != 200)) {
     std::cerr << "dcos agent --dns_setup: cannot ask the master where its DNS server listens: "
               << (resp ? "GET " + req.url + " answered " + std::to_string(resp->status) : resp.error().message) << "\n";
     return 1;
   }
-  Json config = Json::parse(resp->body, nullptr, false);
+  Json config = noDns ? Json() : Json::parse(resp->body, nullptr, false);
   if (!config.is_object() || !config.value("DnsOn", false)) {
     std::cerr << "dcos agent --dns_setup: the master at " << master << " does not serve DNS (--dns_port=off?)\n";
     return 1;

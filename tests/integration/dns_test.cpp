@@ -387,3 +387,22 @@ TEST_CASE("names outside the domain go to the upstream resolvers over UDP and TC
   CHECK(dig(lonelyDns, "example.com", "A", "+tcp").status == "SERVFAIL");
   CHECK(dig(lonelyDns, "leader.mesos", "A").answer.size() == 1);
 }
+
+TEST_CASE("dcos agent --dns_setup prints the resolv.conf line for the master's DNS server") {
+  TempDir dir;
+  MasterProcess master(dir.file("master"), {"--dns_domain=dc1.test"});
+  auto r = runDcos({"agent", "--master=127.0.0.1:" + std::to_string(master.port()), "--dns_setup"});
+  CHECK_MESSAGE(r.exitCode == 0, r.err);
+  CHECK(r.out.find("\nnameserver 127.0.0.1\n") != std::string::npos);
+  CHECK(r.out.find(".dc1.test names") != std::string::npos);
+  // The test master's DNS port is not 53, which resolv.conf cannot name: the output says so.
+  CHECK(r.out.find("--dns_port 53") != std::string::npos);
+
+  MasterProcess quiet(dir.file("quiet"), {"--dns_port=off"});
+  auto off = runDcos({"agent", "--master=127.0.0.1:" + std::to_string(quiet.port()), "--dns_setup"});
+  CHECK(off.exitCode == 1);
+  CHECK(off.err.find("does not serve DNS") != std::string::npos);
+  auto none = runDcos({"agent", "--master=127.0.0.1:1", "--dns_setup"});
+  CHECK(none.exitCode == 1);
+  CHECK(none.err.find("cannot ask the master") != std::string::npos);
+}

@@ -249,6 +249,9 @@ MasterProcess::MasterProcess(const std::string& workDir, std::vector<std::string
   std::vector<std::string> argv{dcosBinary(), mode, "--work_dir=" + workDir, "--address=127.0.0.1"};
   bool portGiven = std::any_of(extraArgs.begin(), extraArgs.end(), [](const std::string& a) { return a.rfind("--port", 0) == 0; });
   if (!portGiven) argv.push_back("--port=0");
+  // A free DNS port too, also when a test restarts a master on a fixed HTTP port.
+  bool dnsPortGiven = std::any_of(extraArgs.begin(), extraArgs.end(), [](const std::string& a) { return a.rfind("--dns_port", 0) == 0; });
+  if ((mode == "master" || mode == "dev") && !dnsPortGiven) argv.push_back("--dns_port=0");
   argv.insert(argv.end(), extraArgs.begin(), extraArgs.end());
   process_ = std::make_unique<Process>(argv, workDir.substr(0, workDir.rfind('/')), env);
   static const std::regex listening(R"(listening on http://[0-9.]+:([0-9]+))");
