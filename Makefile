@@ -49,6 +49,7 @@ bench: build
 	@./$(BUILD)/benchmarks/marathon-scale-bench
 	@python3 benchmarks/apps_http_bench.py --binary $(BUILD)/dcos
 	@python3 benchmarks/launch_bench.py --binary $(BUILD)/dcos
+	@python3 benchmarks/dns_bench.py --binary $(BUILD)/dcos
 
 # The release tarball: the stripped static binary, the systemd units, install.sh and a README
 # (packaging/README.md), as $(BUILD)/dcos-<version>-linux-<arch>.tar.gz.

@@ -23,6 +23,7 @@
 #include "common/http/http.hpp"
 #include "common/http/router.hpp"
 #include "common/log.hpp"
+#include "discovery/discovery.hpp"
 #include "kernel/master/master.hpp"
 #include "marathon_like/service.hpp"
 
@@ -55,6 +56,7 @@ struct Args {
   double mem = 32;
   int timeoutS = 600;
   std::string tmpParent = "/tmp";  // where the work dir (master.db, marathon.db) goes
+  bool dns = false;                // also run discovery (DNS zone rebuilt as tasks change)
 };
 
 Args parseArgs(int argc, char** argv) {
@@ -75,10 +77,11 @@ Args parseArgs(int argc, char** argv) {
     else if (k == "--mem") a.mem = std::atof(next());
     else if (k == "--timeout-s") a.timeoutS = std::atoi(next());
     else if (k == "--tmp") a.tmpParent = next();
+    else if (k == "--dns") a.dns = true;
     else {
       std::fprintf(stderr,
                    "usage: marathon-scale-bench [--agents N] [--instances N] [--allocation-interval-ms MS]\n"
-                   "                            [--cpus C] [--mem MB] [--timeout-s S] [--tmp DIR]\n");
+                   "                            [--cpus C] [--mem MB] [--timeout-s S] [--tmp DIR] [--dns]\n");
       std::exit(2);
     }
   }
@@ -249,6 +252,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<kernel::Master> master;
   std::unique_ptr<marathon::Service> service;
   std::unique_ptr<bench::SimAgentCluster> cluster;
+  std::unique_ptr<discovery::Discovery> dns;
 
   double rssStart = currentRssMb();
   auto opened = onLoop(loop, [&]() -> Result<void> {
@@ -269,7 +273,19 @@ int main(int argc, char** argv) {
     service->registerRoutes(router);
     master->start();
     service->start(so.port);
-    cluster = std::make_unique<bench::SimAgentCluster>(loop, *master);
+    bench::SimAgentOptions simOptions;
+    if (args.dns) {
+      discovery::DiscoveryOptions d;
+      d.server.address = "127.0.0.1";
+      d.server.port = 0;
+      d.server.recurse = false;
+      auto opened = discovery::Discovery::open(loop, *master, d);
+      if (!opened) return opened.error();
+      dns = std::move(*opened);
+      dns->start(so.port);
+      simOptions.addressHostnames = true;  // so that every task is in the zone
+    }
+    cluster = std::make_unique<bench::SimAgentCluster>(loop, *master, simOptions);
     return {};
   });
   if (!opened) {
@@ -366,6 +382,13 @@ int main(int argc, char** argv) {
               counters.callSeconds, static_cast<long long>(counters.callsFailed), counters.lastError.empty() ? "" : ", last: ",
               counters.lastError.c_str());
 
+  if (dns) {
+    auto st = onLoop(loop, [&] { return dns->stats(); });
+    std::printf("discovery: %llu zone rebuilds (up to %zu tasks), %.3f s of snapshots on the loop (%.2f ms each), "
+                "%.3f s of zone builds off the loop\n\n",
+                static_cast<unsigned long long>(st.rebuilds), st.maxTasks, st.snapshotSeconds,
+                st.rebuilds ? 1000 * st.snapshotSeconds / static_cast<double>(st.rebuilds) : 0.0, st.buildSeconds);
+  }
   std::printf("References (published figures, NOT measured in this run; different hardware and real containers):\n");
   std::printf("  Nomad C1M: 1,000,000 containers on 5,000 hosts, 5 servers   ~%.0f containers/s\n", kNomadC1mPerSecond);
   std::printf("  Marathon: a %.0f-instance app needed %.0f s                    ~%.1f tasks/s\n", kMarathonInstances,
@@ -379,6 +402,7 @@ int main(int argc, char** argv) {
 
   onLoop(loop, [&] {
     service->stop();
+    dns.reset();
     cluster.reset();
     service.reset();
     master.reset();

@@ -37,6 +37,8 @@ namespace dcos::bench {
 struct SimAgentOptions {
   std::string resources = "cpus:16;mem:65536;disk:100000;ports:[31000-32000]";
   std::string hostnamePrefix = "sim-agent-";
+  // Hostnames that are addresses (10.x.y.z), so that discovery lists the agents' tasks.
+  bool addressHostnames = false;
   Json attributes = Json::array();
 };
 
@@ -69,7 +71,10 @@ class SimAgentCluster {
     for (int i = 0; i < count; ++i) {
       auto agent = std::make_shared<Agent>();
       agent->cluster = this;
-      std::string hostname = options_.hostnamePrefix + std::to_string(agents_.size());
+      size_t n = agents_.size();
+      std::string hostname = options_.addressHostnames ? "10." + std::to_string(n >> 16 & 255) + "." +
+                                                             std::to_string(n >> 8 & 255) + "." + std::to_string(n & 255)
+                                                       : options_.hostnamePrefix + std::to_string(n);
       Json info = {{"hostname", hostname},
                    {"port", 5051},
                    {"resources", resources->toJson()},

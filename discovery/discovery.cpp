@@ -7,6 +7,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
+
 namespace dcos::discovery {
 namespace {
 
@@ -165,13 +167,26 @@ void Discovery::rebuild() {
   building_ = true;
   lastBuild_ = std::chrono::steady_clock::now();
   auto snapshot = std::make_shared<ClusterSnapshot>(snapshotOf(master_, options_, httpPort_));
-  auto zone = std::make_shared<std::shared_ptr<const Zone>>();
+  auto took = std::chrono::steady_clock::now() - lastBuild_;
+  stats_.snapshotSeconds += std::chrono::duration<double>(took).count();
+  stats_.maxTasks = std::max(stats_.maxTasks, snapshot->tasks.size());
+  ++stats_.rebuilds;
+  struct Built {
+    std::shared_ptr<const Zone> zone;
+    double seconds = 0;
+  };
+  auto built = std::make_shared<Built>();
   uint32_t serial = ++serial_;
-  loop_.runBlocking([snapshot, zone, serial, options = options_.zone] { *zone = Zone::build(*snapshot, options, serial); },
-                    [this, zone, alive = std::weak_ptr<int>(lifetime_)] {
+  loop_.runBlocking([snapshot, built, serial, options = options_.zone] {
+                      auto start = std::chrono::steady_clock::now();
+                      built->zone = Zone::build(*snapshot, options, serial);
+                      built->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+                    },
+                    [this, built, alive = std::weak_ptr<int>(lifetime_)] {
                       if (!alive.lock()) return;
                       building_ = false;
-                      zone_ = *zone;
+                      zone_ = built->zone;
+                      stats_.buildSeconds += built->seconds;
                       server_->setZone(zone_);
                       if (dirty_) {
                         dirty_ = false;

@@ -47,6 +47,15 @@ class Discovery {
   void stop();
   uint16_t dnsPort() const { return server_->port(); }
 
+  // What the rebuilds cost so far (loop thread), for benchmarks and logs.
+  struct Stats {
+    uint64_t rebuilds = 0;
+    double snapshotSeconds = 0;  // on the loop
+    double buildSeconds = 0;     // on the blocking pool
+    size_t maxTasks = 0;         // the most tasks one zone held
+  };
+  const Stats& stats() const { return stats_; }
+
  private:
   Discovery(EventLoop& loop, kernel::Master& master, DiscoveryOptions options, std::unique_ptr<DnsServer> server);
   void changed();
@@ -61,6 +70,7 @@ class Discovery {
   uint32_t serial_ = 0;
   bool started_ = false, dirty_ = false, building_ = false, scheduled_ = false;
   std::chrono::steady_clock::time_point lastBuild_{};
+  Stats stats_;
   std::shared_ptr<int> lifetime_ = std::make_shared<int>(0);
 };
 

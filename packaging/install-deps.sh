@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages that building and testing dcos need, when any is missing.
 # Idempotent and quiet when everything is present; never prompts.
-# --bench adds what the benchmarks compare against (wrk; nginx is a test package already).
+# --bench adds what the benchmarks compare against (wrk; dnsperf and dnsmasq for DNS; nginx is a test package already).
 # Services that packages start when installed are not started.
 set -euo pipefail
 
@@ -20,7 +20,7 @@ packages=(
   openssl curl procps iproute2 bind9-dnsutils redis-server redis-tools nginx-light zookeeper
 )
 if $bench; then
-  packages+=(wrk)
+  packages+=(wrk dnsperf dnsmasq-base)
 fi
 
 missing=()
