@@ -3,7 +3,7 @@
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp misses it
 
 #include "common/log.hpp"
-#include "discovery/dns_answer.hpp"
+#include "discovery/answer_cache.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -101,6 +101,7 @@ struct DnsServer::Impl {
   std::array<uint8_t, 65536> packet{};
   udp::endpoint sender;
   uint32_t rotation = 0;
+  AnswerCache cache;  // this thread's
   size_t tcpConnections = 0;
   size_t forwards = 0;
   std::minstd_rand random{std::random_device{}()};
@@ -134,7 +135,7 @@ struct DnsServer::Impl {
     const Zone* z = currentZone();
     if (!z) return;
     std::span<const uint8_t> query(packet.data(), n);
-    Reply reply = answerQuery(query, *z, {.overUdp = true, .recurse = o.recurse, .rotation = rotation++});
+    Reply reply = cache.answer(query, *z, {.overUdp = true, .recurse = o.recurse, .rotation = rotation++});
     if (reply.action == Reply::Action::kAnswer) {
       error_code ec;
       udpSocket.send_to(asio::buffer(reply.bytes), sender, 0, ec);
@@ -230,7 +231,7 @@ struct DnsServer::Impl {
       std::vector<uint8_t> answer;
       const Zone* z = currentZone();
       if (!z) break;
-      Reply reply = answerQuery(query, *z, {.overUdp = false, .recurse = o.recurse, .rotation = rotation++});
+      Reply reply = cache.answer(query, *z, {.overUdp = false, .recurse = o.recurse, .rotation = rotation++});
       if (reply.action == Reply::Action::kDrop) break;
       if (reply.action == Reply::Action::kAnswer) answer = std::move(reply.bytes);
       if (reply.action == Reply::Action::kForward) answer = co_await forwardTcp(query);
