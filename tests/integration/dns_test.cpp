@@ -11,24 +11,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <random>
 
 using namespace dcos::test;
 using nlohmann::json;
 
 namespace {
-
-std::string capture(const std::string& command) {
-  std::string out;
-  FILE* p = ::popen(command.c_str(), "r");
-  if (!p) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  ::pclose(p);
-  return out;
-}
 
 // One dig exchange, its header and sections as dig prints them.
 struct Dig {
@@ -41,7 +29,7 @@ struct Dig {
 
 Dig dig(int port, const std::string& name, const std::string& type, const std::string& extra = "") {
   Dig d;
-  d.raw = capture("dig @127.0.0.1 -p " + std::to_string(port) + " +time=3 +tries=1 +noall +comments +answer +authority "
+  d.raw = commandOutput("dig @127.0.0.1 -p " + std::to_string(port) + " +time=3 +tries=1 +noall +comments +answer +authority "
                   "+additional " + extra + " '" + name + "' " + type + " 2>&1");
   std::istringstream in(d.raw);
   std::vector<std::string>* section = nullptr;
@@ -184,6 +172,7 @@ TEST_CASE("dig: A and SRV answers list exactly the running instances and follow 
     Dig leader = dig(dns, "leader.mesos", "A");
     CHECK(leader.status == "NOERROR");
     REQUIRE(leader.answer.size() == 1);
+    CHECK(leader.answer[0].find("\t5\tIN\tA\t") != std::string::npos);  // --dns_ttl's default
     CHECK(srvPorts(dig(dns, "_leader._tcp.mesos", "SRV")) == std::multiset<int>{http});
     CHECK(dig(dns, "master.mesos", "A").answer.size() == 1);
     CHECK(lastFields(dig(dns, "slave.mesos", "A").answer) == std::vector<std::string>{"127.0.0.1"});
@@ -204,6 +193,28 @@ TEST_CASE("dig: A and SRV answers list exactly the running instances and follow 
     CHECK(dig(dns, "_tcp.marathon.mesos", "A").status == "NOERROR");  // an empty non-terminal
     CHECK(dig(dns, "example.com", "A").status == "REFUSED");         // --dns_recurse=false
     CHECK(dig(dns, "mesos", "AXFR").raw.find("Transfer failed") != std::string::npos);
+  }
+
+  SUBCASE("an instance with a health check is listed once it is healthy") {
+    json checked = appDef("/dns/checked", "exec sleep 600", 1);
+    checked["cpus"] = 0.01;
+    checked["mem"] = 8;
+    checked["portDefinitions"] = json::array({{{"port", 0}}});
+    checked["healthChecks"] = json::array({{{"protocol", "COMMAND"},
+                                            {"command", {{"value", "test -f " + dir.file("healthy")}}},
+                                            {"gracePeriodSeconds", 300},
+                                            {"intervalSeconds", 1},
+                                            {"timeoutSeconds", 1},
+                                            {"maxConsecutiveFailures", 1000},
+                                            {"delaySeconds", 0}}});
+    REQUIRE(mPost(http, "/v2/apps", checked).status == 201);
+    REQUIRE(waitForRunning(http, "/dns/checked", 1, 30s));
+    CHECK(dig(dns, "checked-dns.marathon.mesos", "A").status == "NXDOMAIN");  // running, not healthy
+    writeFile(dir.file("healthy"), "");
+    REQUIRE(waitFor([&] { return countHealthy(appTasks(http, "/dns/checked")) == 1; }, 20s));
+    long ms = msUntil([&] { return dig(dns, "checked-dns.marathon.mesos", "A").answer.size() == 1; }, 1s);
+    CHECK(ms >= 0);
+    MESSAGE("healthy instance in DNS ", ms, " ms after the service scheduler reported it healthy");
   }
 
   SUBCASE("the HTTP view answers in Mesos-DNS' shapes") {

@@ -238,6 +238,24 @@ TEST_CASE("a master and two agents in separate network namespaces run an app spr
   CHECK_MESSAGE(deployed, "deployment still running: ", get("/v2/deployments").body, "\n",
                 get("/v2/apps/mh/web?embed=apps.readiness").body);
 
+  // The master's DNS server (port 53 in its namespace), asked from the host namespace: the app's
+  // name has both agents' addresses, its service the four instances.
+  if (haveCommand("dig")) {
+    auto dig = [&](const std::string& name, const std::string& type) {
+      std::istringstream in(commandOutput("dig @" + masterIp + " +short +time=2 +tries=1 " + name + " " + type));
+      std::vector<std::string> lines;
+      for (std::string line; std::getline(in, line);) lines.push_back(line);
+      std::sort(lines.begin(), lines.end());
+      return lines;
+    };
+    auto ips = agentIps;
+    std::sort(ips.begin(), ips.end());
+    CHECK(dig("web-mh.marathon.mesos", "A") == ips);
+    CHECK(dig("_web-mh._tcp.marathon.mesos", "SRV").size() == 4);
+    CHECK(dig("leader.mesos", "A") == std::vector<std::string>{masterIp});
+    CHECK(dig("agent.mesos", "A") == ips);
+  }
+
   // The master forwards the sandbox files API to the agent that runs the task.
   for (const auto& t : tasks) {
     std::string id = jstr(t, "id");

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -354,6 +355,17 @@ bool runShell(const std::string& dir, const std::string& command) {
 bool haveCommand(const std::string& program) {
   TempDir dir;
   return runShell(dir.path(), "command -v '" + program + "' >/dev/null");
+}
+
+std::string commandOutput(const std::string& command) {
+  std::string out;
+  FILE* p = ::popen(command.c_str(), "r");
+  if (!p) return out;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  ::pclose(p);
+  return out;
 }
 
 }  // namespace dcos::test

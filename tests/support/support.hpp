@@ -89,6 +89,8 @@ RunResult runDcos(const std::vector<std::string>& args, const std::map<std::stri
 bool runShell(const std::string& dir, const std::string& command);
 // Whether `program` is on the PATH (tests that need e.g. openssl skip without it).
 bool haveCommand(const std::string& program);
+// What `command` (run by /bin/sh) prints on stdout; stderr goes to the test's stderr.
+std::string commandOutput(const std::string& command);
 
 // A `dcos master` (or `dcos dev`) on an ephemeral port in its own work dir. Masters and dev
 // clusters are remembered by port (see Process) for agents to get their join token.
