@@ -49,6 +49,9 @@ void addMasterFlags(flags::FlagSet& f) {
   f.add({.name = "event_stream_heartbeat_interval", .type = Type::kDuration, .defaultValue = "15secs",
          .help = "Time between keep-alive comments on /v2/events"});
   addDiscoveryFlags(f);
+  f.add({.name = "web_dir", .defaultValue = "",
+         .help = "Serve the dashboard from this directory (e.g. web/assets) instead of the embedded copy, "
+                 "re-read on every request: for developing the dashboard"});
 }
 
 // A number in [0, 1], e.g. "0.1".
@@ -150,7 +153,7 @@ Result<std::unique_ptr<MasterNode>> startMaster(DaemonContext& ctx) {
   node->master->registerRoutes(ctx.router);
   node->marathon->registerRoutes(ctx.router);
   node->packages->registerRoutes(ctx.router);
-  web::registerRoutes(ctx.router);
+  web::registerRoutes(ctx.router, ctx.flags.getString("web_dir"));
   node->master->start();
   // Before dev mode's agent stops its tasks, so their end does not count as failures.
   ctx.onStopping.push_back([n = node.get()] { n->marathon->stop(); });

@@ -8,6 +8,8 @@
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <optional>
 #include <string>
 
@@ -150,7 +152,46 @@ const Asset* findAsset(std::string_view path) {
   return nullptr;
 }
 
-void registerRoutes(http::Router& router) {
+namespace {
+
+// --web_dir: every request reads the file; "/" and the page paths get index.html.
+void registerDirectoryRoutes(http::Router& router, const std::string& dir) {
+  static const std::pair<std::string_view, std::string_view> kTypes[] = {
+      {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
+      {".css", "text/css; charset=utf-8"},   {".svg", "image/svg+xml"},
+      {".json", "application/json"},         {".png", "image/png"}};
+  auto file = [dir](const std::string& rel) {
+    if (rel.find("..") != std::string::npos) return http::Response::error(404, "no such file");
+    std::ifstream in(dir + "/" + rel, std::ios::binary);
+    if (!in) return http::Response::error(404, "no such file: " + rel);
+    std::ostringstream body;
+    body << in.rdbuf();
+    std::string type = "application/octet-stream";
+    for (auto [ext, t] : kTypes) {
+      if (rel.ends_with(ext)) type = std::string(t);
+    }
+    auto r = http::Response::text(200, body.str(), type);
+    r.headers["Cache-Control"] = "no-store";
+    if (rel == "index.html") r.headers["Content-Security-Policy"] = std::string(kPagePolicy);
+    return r;
+  };
+  router.route("GET", "/", [file](const http::Request&) { return file("index.html"); });
+  router.route("GET", "/assets/{path*}", [file](const http::Request& r) { return file(r.params.at("path")); });
+  for (std::string_view page : kPages) {
+    std::string path = "/" + std::string(page);
+    router.route("GET", path, [file](const http::Request&) { return file("index.html"); });
+    router.route("GET", path + "/{rest*}", [file](const http::Request&) { return file("index.html"); });
+  }
+  log::get("web").warn("serving the dashboard from '{}' (--web_dir), not the embedded copy", dir);
+}
+
+}  // namespace
+
+void registerRoutes(http::Router& router, const std::string& assetsDir) {
+  if (!assetsDir.empty()) {
+    registerDirectoryRoutes(router, assetsDir);
+    return;
+  }
   size_t bytes = 0;
   for (const Asset& asset : assets()) {
     router.route("GET", std::string(asset.path), [&asset](const http::Request& request) {

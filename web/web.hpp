@@ -4,6 +4,7 @@
 // paths, with content types, ETags, revalidation and gzip. No Beast and no JSON here.
 
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace dcos::http {
@@ -32,6 +33,8 @@ const Asset* findAsset(std::string_view path);
 // GET (and so HEAD) routes for every asset and for the dashboard's pages ("/services",
 // "/services/prod/web", ...), which serve index.html so that the app routes in the browser.
 // Adds no catch-all: any other path stays the router's JSON 404.
-void registerRoutes(http::Router& router);
+// With `assetsDir` (the master's --web_dir, for developing the dashboard) the files are read from
+// that directory on each request instead, without caching, so an edit shows on the next reload.
+void registerRoutes(http::Router& router, const std::string& assetsDir = "");
 
 }  // namespace dcos::web

@@ -1,167 +1,135 @@
-// The status page: who this cluster is and whether its master is healthy, from GET /health and
-// GET /version, refreshed every few seconds. The full dashboard replaces it in later versions.
+// The dashboard: a router over the pages (each URL is a page, so links and reloads work), the
+// navigation, and the connection status of the live event streams (lib/live.js).
+//
+// A page module exports default {title, mount(root, params, ctx) -> {destroy()}}: it draws into
+// `root`, subscribes to what it shows (ctx.live.watch / onEvent) and undoes that in destroy().
+// ctx = {live, navigate(path), params, query (URLSearchParams)}.
 
-const REFRESH_MS = 5000;
+import { live } from "./lib/live.js";
+import { clear, h } from "./lib/dom.js";
+import overview from "./pages/overview.js";
+import services from "./pages/services.js";
+import appPage from "./pages/app_page.js";
+import deploy from "./pages/deploy.js";
+import deployments from "./pages/deployments.js";
+import nodes from "./pages/nodes.js";
+import tasks from "./pages/tasks.js";
+import taskPage from "./pages/task_page.js";
+import catalog from "./pages/catalog.js";
+import frameworks from "./pages/frameworks.js";
+import events from "./pages/events.js";
 
-// The dashboard's future pages; the master already serves this page at their paths.
-const PAGES = {
-  services: "Services",
-  nodes: "Nodes",
-  tasks: "Tasks",
-  deployments: "Deployments",
-  catalog: "Catalog",
-  frameworks: "Frameworks",
-  events: "Events",
-};
+// [pattern, page, nav]: ":name" is one segment, ":name*" the rest of the path.
+const ROUTES = [
+  ["/", overview, "overview"],
+  ["/overview", overview, "overview"],
+  ["/services", services, "services"],
+  ["/services/deploy", deploy, "services"],
+  ["/services/app/:id*", appPage, "services"],
+  ["/services/group/:id*", services, "services"],
+  ["/deployments", deployments, "deployments"],
+  ["/nodes", nodes, "nodes"],
+  ["/nodes/:agent", nodes, "nodes"],
+  ["/tasks", tasks, "tasks"],
+  ["/tasks/:task", taskPage, "tasks"],
+  ["/catalog", catalog, "catalog"],
+  ["/catalog/:package", catalog, "catalog"],
+  ["/frameworks", frameworks, "frameworks"],
+  ["/events", events, "events"],
+];
 
-const $ = (id) => document.getElementById(id);
-
-// Uptime as the server last reported it, and when (performance.now()), so the page can count on.
-let uptime = null;
-let versionShown = false;
-
-function setText(id, text) {
-  $(id).textContent = text;
-}
-
-function formatUptime(seconds) {
-  const s = Math.floor(seconds);
-  const d = Math.floor(s / 86400);
-  const h = Math.floor((s % 86400) / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  if (d > 0) return `${d} d ${h} h`;
-  if (h > 0) return `${h} h ${m} min`;
-  if (m > 0) return `${m} min ${s % 60} s`;
-  return `${s} s`;
-}
-
-// GETs a JSON document; throws an Error whose message says what went wrong in plain words.
-async function getJson(path) {
-  let response;
-  try {
-    response = await fetch(path, { headers: { Accept: "application/json" }, cache: "no-store" });
-  } catch (e) {
-    throw Object.assign(new Error(`GET ${path}: the master did not answer (${e.message}).`), { unreachable: true });
+function match(pattern, path) {
+  const p = pattern.split("/").filter(Boolean);
+  const s = path.split("/").filter(Boolean);
+  const params = {};
+  for (let i = 0; i < p.length; i++) {
+    if (p[i].endsWith("*")) {
+      if (i >= s.length) return null;
+      params[p[i].slice(1, -1)] = s.slice(i).map(decodeURIComponent).join("/");
+      return params;
+    }
+    if (i >= s.length) return null;
+    if (p[i].startsWith(":")) params[p[i].slice(1)] = decodeURIComponent(s[i]);
+    else if (p[i] !== s[i]) return null;
   }
-  let body = null;
-  try {
-    body = await response.json();
-  } catch {
-    // Not JSON: reported below.
+  return p.length === s.length ? params : null;
+}
+
+let current = null;  // the mounted page's handle
+
+function render() {
+  const main = document.getElementById("main");
+  if (current && current.destroy) current.destroy();
+  current = null;
+  const path = location.pathname.replace(/\/+$/, "") || "/";
+  let found = null;
+  for (const [pattern, page, nav] of ROUTES) {
+    const params = match(pattern, path);
+    if (params) {
+      found = { page, nav, params };
+      break;
+    }
   }
-  if (!response.ok) {
-    const why = body && typeof body.message === "string" ? body.message : response.statusText;
-    throw new Error(`GET ${path} answered ${response.status}${why ? `: ${why}` : ""}.`);
+  for (const a of document.querySelectorAll("#nav a")) {
+    if (found && a.dataset.nav === found.nav) a.setAttribute("aria-current", "page");
+    else a.removeAttribute("aria-current");
   }
-  if (body === null || typeof body !== "object") throw new Error(`GET ${path} did not answer with JSON.`);
-  return body;
-}
-
-function showHealth(health) {
-  const pill = $("health-pill");
-  pill.className = `pill ${health.healthy ? "ok" : "bad"}`;
-  pill.textContent = health.healthy ? "Healthy" : "Unhealthy";
-  setText("health", health.healthy ? "Healthy" : "Unhealthy");
-  setText("cluster-id", health.cluster_id ?? "—");
-  setText("master-id", health.master_id ?? "—");
-  setText("role", health.role ?? "—");
-  uptime = typeof health.uptime_seconds === "number" ? { seconds: health.uptime_seconds, at: performance.now() } : null;
-  showUptime();
-}
-
-function showUptime() {
-  if (uptime === null) return;
-  setText("uptime", formatUptime(uptime.seconds + (performance.now() - uptime.at) / 1000));
-}
-
-function showHealthUnknown(error) {
-  const pill = $("health-pill");
-  pill.className = "pill bad";
-  pill.textContent = error.unreachable ? "Unreachable" : "Error";
-  setText("health", error.unreachable ? "Unknown: the master did not answer" : "Unknown: see the error above");
-  setText("uptime", "—");
-  uptime = null;
-}
-
-function showVersion(version) {
-  setText("version", version.version ?? "—");
-  setText("git-sha", version.git_sha ?? "—");
-  setText("build-date", version.build_date ?? "—");
-  const rows = Object.entries(version.libraries ?? {}).sort(([a], [b]) => a.localeCompare(b));
-  const tbody = $("libraries").tBodies[0];
-  tbody.replaceChildren(
-    ...rows.map(([name, v]) => {
-      const tr = document.createElement("tr");
-      for (const text of [name, String(v)]) tr.appendChild(document.createElement("td")).textContent = text;
-      return tr;
-    }),
-  );
-  $("libraries").hidden = rows.length === 0;
-  versionShown = true;
-}
-
-function showErrors(messages) {
-  const box = $("error");
-  if (messages.length === 0) {
-    box.hidden = true;
-    box.replaceChildren();
+  clear(main);
+  if (!found) {
+    document.title = "Not found · dcos";
+    main.append(h("h1", {}, "Not found"), h("p", {}, "No page at ", h("code", {}, path), ". ",
+      h("a", { href: "/" }, "Go to the overview"), "."));
     return;
   }
-  const title = document.createElement("strong");
-  title.textContent = "Could not load the cluster's status.";
-  const list = document.createElement("ul");
-  for (const m of messages) list.appendChild(document.createElement("li")).textContent = m;
-  const hint = document.createElement("p");
-  hint.textContent = `Retrying every ${REFRESH_MS / 1000} seconds.`;
-  box.replaceChildren(title, list, hint);
-  box.hidden = false;
-}
-
-async function refresh() {
-  const [health, version] = await Promise.allSettled([
-    getJson("/health"),
-    versionShown ? Promise.resolve(null) : getJson("/version"),
-  ]);
-  const errors = [];
-  if (health.status === "fulfilled") showHealth(health.value);
-  else {
-    showHealthUnknown(health.reason);
-    errors.push(health.reason.message);
-  }
-  if (version.status === "fulfilled") {
-    if (version.value !== null) showVersion(version.value);
-  } else errors.push(version.reason.message);
-  showErrors(errors);
-  setText("updated", `Last checked at ${new Date().toLocaleTimeString()}.`);
-}
-
-function showPageNote() {
-  const first = location.pathname.split("/").filter(Boolean)[0];
-  const name = PAGES[first];
-  if (!name) return;
-  const note = $("page-note");
-  note.textContent = `The ${name} page is not part of this version yet; this is the cluster's status page.`;
-  note.hidden = false;
-}
-
-let refreshing = false;
-async function refreshOnce() {
-  if (refreshing) return;
-  refreshing = true;
+  document.title = `${found.page.title} · dcos`;
+  const ctx = { live, navigate, params: found.params, query: new URLSearchParams(location.search) };
   try {
-    await refresh();
-  } finally {
-    refreshing = false;
+    current = found.page.mount(main, found.params, ctx) || null;
+  } catch (e) {
+    main.append(h("div", { class: "error", role: "alert" }, `This page failed to draw: ${e.message}`));
+    console.warn(e);
   }
 }
 
-showPageNote();
-$("refresh").addEventListener("click", refreshOnce);
-refreshOnce();
-setInterval(() => {
-  if (!document.hidden) refreshOnce();
-}, REFRESH_MS);
-setInterval(showUptime, 1000);
-document.addEventListener("visibilitychange", () => {
-  if (!document.hidden) refreshOnce();
+export function navigate(path, { replace = false } = {}) {
+  if (replace) history.replaceState(null, "", path);
+  else history.pushState(null, "", path);
+  render();
+  document.getElementById("main").focus({ preventScroll: true });
+  window.scrollTo(0, 0);
+}
+
+// Same-origin links are routed here (no reload); others, downloads and modified clicks are not.
+document.addEventListener("click", (e) => {
+  const a = e.target.closest("a");
+  if (!a || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+  if (a.target || a.hasAttribute("download") || a.origin !== location.origin) return;
+  const path = a.pathname;
+  if (!ROUTES.some(([pattern]) => match(pattern, path.replace(/\/+$/, "") || "/"))) return;
+  e.preventDefault();
+  closeNav();
+  navigate(path + a.search);
 });
+window.addEventListener("popstate", render);
+
+// The menu on narrow screens.
+const toggle = document.getElementById("nav-toggle");
+function closeNav() {
+  document.body.classList.remove("nav-open");
+  toggle.setAttribute("aria-expanded", "false");
+}
+toggle.addEventListener("click", () => {
+  const open = document.body.classList.toggle("nav-open");
+  toggle.setAttribute("aria-expanded", String(open));
+});
+
+const pill = document.getElementById("connection");
+const STATUS_TEXT = { live: "Live", connecting: "Connecting…", reconnecting: "Reconnecting…" };
+live.onStatus((s) => {
+  pill.textContent = STATUS_TEXT[s];
+  pill.className = `pill ${s === "live" ? "ok" : s === "reconnecting" ? "bad" : "unknown"}`;
+  pill.title = s === "live" ? "Receiving the master's events" : "The master's event streams are not connected";
+});
+
+live.start();
+render();

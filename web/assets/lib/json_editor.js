@@ -1,0 +1,1 @@
+// Placeholder: a JSON editor with errors at their fields, being written.

@@ -1,0 +1,1 @@
+// Placeholder: a JSON Schema (draft-04) form, being written.
