@@ -109,7 +109,7 @@ void Master::reconcileAgentTasks(AgentRecord& agent, const Json& reported) {
       // update: the agent's own reliable update follows if one is pending.
       Json st = status;
       st.erase("uuid");
-      t->second.status = st;
+      t->second.setStatus(st);
       t->second.state = st.value("state", t->second.state);
       persistTaskSoon(t->second);
       publishTaskUpdated(t->second);
@@ -283,7 +283,7 @@ void Master::markUnreachable(AgentRecord& agent, const std::string& why) {
     Json st = masterStatus(t, state, "REASON_AGENT_UNREACHABLE", "Agent " + agent.id + " is unreachable");
     // Not terminal for the task record: it comes back to RUNNING if the agent does.
     bool changed = t.state != "TASK_UNREACHABLE";
-    t.status = st;
+    t.setStatus(st);
     t.state = "TASK_UNREACHABLE";
     persistTaskSoon(t);
     if (changed) publishTaskUpdated(t);

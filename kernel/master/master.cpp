@@ -26,6 +26,37 @@ const char* agentStateName(AgentState s) {
   return "UNKNOWN";
 }
 
+void TaskRecord::setStatus(Json s) {
+  if (status.is_object()) {
+    auto healthOf = [](const Json& st) -> std::optional<bool> {
+      auto h = st.find("healthy");
+      return h != st.end() && h->is_boolean() ? std::optional<bool>(h->get<bool>()) : std::nullopt;
+    };
+    std::string before = status.value("state", "");
+    bool changed = before != s.value("state", "") || healthOf(status) != healthOf(s);
+    if (changed) {
+      history.push_back({before, status.value("reason", ""), status.value("message", ""), status.value("source", ""),
+                         status.value("timestamp", 0.0), healthOf(status)});
+      if (history.size() > kHistory) history.erase(history.begin());
+    }
+  }
+  status = std::move(s);
+}
+
+Json TaskRecord::statusesJson() const {
+  Json out = Json::array();
+  for (const auto& p : history) {
+    Json j = {{"state", p.state}, {"timestamp", p.timestamp}, {"task_id", {{"value", taskId}}}};
+    if (p.healthy) j["healthy"] = *p.healthy;
+    if (!p.reason.empty()) j["reason"] = p.reason;
+    if (!p.message.empty()) j["message"] = p.message;
+    if (!p.source.empty()) j["source"] = p.source;
+    out.push_back(std::move(j));
+  }
+  if (status.is_object()) out.push_back(status);
+  return out;
+}
+
 bool isTerminalState(const std::string& s) {
   return s == "TASK_FINISHED" || s == "TASK_FAILED" || s == "TASK_KILLED" || s == "TASK_ERROR" ||
          s == "TASK_LOST" || s == "TASK_DROPPED" || s == "TASK_GONE" || s == "TASK_GONE_BY_OPERATOR";

@@ -27,15 +27,13 @@ Json timeInfo(TimePoint t) {
 }
 
 Json v1Task(const TaskRecord& t) {
-  Json statuses = Json::array();
-  if (!t.status.is_null()) statuses.push_back(t.status);
   Json j = {{"name", t.task.value("name", t.taskId)},
             {"task_id", idJson(t.taskId)},
             {"framework_id", idJson(t.frameworkId)},
             {"agent_id", idJson(t.agentId)},
             {"state", t.state},
             {"resources", t.resources.toJson()},
-            {"statuses", statuses}};
+            {"statuses", t.statusesJson()}};
   if (t.task.contains("executor") && t.task["executor"].is_object() && t.task["executor"].contains("executor_id")) {
     j["executor_id"] = t.task["executor"]["executor_id"];
   }

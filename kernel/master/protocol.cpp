@@ -137,8 +137,6 @@ Json offerJson(const OfferRecord& offer, const AgentRecord& agent) {
 }
 
 Json taskStateJson(const TaskRecord& t) {
-  Json statuses = Json::array();
-  if (!t.status.is_null()) statuses.push_back(t.status);
   Json j = {{"id", t.taskId},
             {"name", t.task.value("name", t.taskId)},
             {"framework_id", t.frameworkId},
@@ -148,7 +146,7 @@ Json taskStateJson(const TaskRecord& t) {
             {"state", t.state},
             {"role", t.role},
             {"resources", resourcesObject(t.resources)},
-            {"statuses", statuses}};
+            {"statuses", t.statusesJson()}};
   for (const char* f : {"labels", "discovery", "container", "health_check"}) {
     if (t.task.contains(f)) j[f] = t.task[f];
   }

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <vector>
 #include <string>
 
 namespace dcos::kernel {
@@ -67,12 +68,22 @@ struct FrameworkRecord {
   bool partitionAware() const;
 };
 
+// An earlier status of a task, in brief, for its history in state (the latest is kept whole).
+struct PastStatus {
+  std::string state, reason, message, source;
+  double timestamp = 0;
+  std::optional<bool> healthy;
+};
+
 struct TaskRecord {
+  static constexpr size_t kHistory = 15;  // earlier statuses kept (in memory only)
+
   std::string frameworkId;
   std::string taskId;
   std::string agentId;
   Json task;    // TaskInfo as launched (agent_id set)
-  Json status;  // the latest TaskStatus (empty before the first update)
+  Json status;  // the latest TaskStatus (empty before the first update); set it with setStatus
+  std::vector<PastStatus> history;  // earlier statuses that differ in state or health, oldest first
   std::string state = "TASK_STAGING";
   Resources resources;  // with allocation role
   std::string role;
@@ -80,6 +91,11 @@ struct TaskRecord {
   bool killRequested = false;  // resent to the agent when it reregisters
 
   std::string key() const { return frameworkId + "/" + taskId; }
+  // Makes `s` the latest status; the one it replaces joins the history when the state or the
+  // health changes (a resent update with the same uuid does not).
+  void setStatus(Json s);
+  // Every status, oldest first, as TaskStatus JSON (the earlier ones in brief).
+  Json statusesJson() const;
 };
 
 struct OfferRecord {

@@ -321,7 +321,7 @@ void Master::applyStatus(TaskRecord& task, const Json& status) {
   bool changed = state != task.state;
   auto health = [](const Json& st) { return st.is_object() ? st.value("healthy", Json()) : Json(); };
   bool healthChanged = health(task.status) != health(status);
-  task.status = status;
+  task.setStatus(status);
   task.state = state;
   task.acknowledged = !status.contains("uuid");
   if (isTerminalState(state) && !wasTerminal) {

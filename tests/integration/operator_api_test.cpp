@@ -297,8 +297,12 @@ TEST_CASE("an operator subscriber sees an agent join, a framework run a task to 
   CHECK(t["agent_id"]["value"] == agentId);
   CHECK(t["state"] == "TASK_RUNNING");
   CHECK(scalar(t["resources"], "cpus") == doctest::Approx(0.1));
-  REQUIRE(t["statuses"].size() == 1);
-  CHECK(t["statuses"][0]["state"] == "TASK_RUNNING");
+  // Its history, oldest first: the agent's STARTING (in brief), then the latest RUNNING whole.
+  REQUIRE(t["statuses"].size() == 2);
+  CHECK(t["statuses"][0]["state"] == "TASK_STARTING");
+  CHECK(t["statuses"][0]["timestamp"].get<double>() > 0);
+  CHECK(t["statuses"][1]["state"] == "TASK_RUNNING");
+  CHECK(t["statuses"][1].contains("uuid"));
   CHECK(state["get_tasks"]["unreachable_tasks"].empty());
   CHECK(state["get_executors"]["executors"].empty());
 
