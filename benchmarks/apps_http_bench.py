@@ -21,59 +21,16 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import free_port, run_main, stop_process, tail, wait_until  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LISTENING = re.compile(r"listening on http://([0-9.]+):([0-9]+)")
 APPS_PATH = "/v2/apps?embed=apps.tasks"
-
-
-class Terminated(Exception):
-    pass
-
-
-def on_sigterm(signum, frame):
-    raise Terminated(f"signal {signum}")
-
-
-def wait_until(predicate, deadline, step=0.02):
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(step)
-    return predicate()
-
-
-def free_port():
-    """A port free right now on 127.0.0.1 (for nginx, which cannot report an ephemeral port)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def stop_process(proc, sig=signal.SIGTERM, deadline=10.0):
-    if proc is None or proc.poll() is not None:
-        return
-    proc.send_signal(sig)
-    try:
-        proc.wait(deadline)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(5)
-
-
-def tail(path, n=15):
-    try:
-        with open(path, errors="replace") as f:
-            return "\n".join(f.read().splitlines()[-n:])
-    except OSError:
-        return ""
 
 
 # ---------------------------------------------------------------- the two servers
@@ -278,29 +235,7 @@ def main():
         print(f"{missing} missing: apt-get install nginx-light wrk")
         sys.exit(0)
 
-    signal.signal(signal.SIGTERM, on_sigterm)
-    # Also when started with SIGINT ignored (a background job of a non-interactive shell).
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    work = tempfile.mkdtemp(prefix="dcos-apps-http-bench-")
-    procs = []
-    code = 0
-    try:
-        run(args, work, procs)
-    except (KeyboardInterrupt, Terminated) as e:
-        print(f"\ninterrupted ({str(e) or 'Ctrl-C'}); cleaning up", file=sys.stderr)
-        code = 130
-    except Exception as e:
-        print(f"error: {e}", file=sys.stderr)
-        code = 1
-    finally:
-        # Ctrl-C during cleanup must not leave processes behind.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        for proc in reversed(procs):
-            # nginx stops its workers on SIGQUIT/SIGTERM; the master on SIGTERM.
-            stop_process(proc)
-        shutil.rmtree(work, ignore_errors=True)
-    sys.exit(code)
+    run_main("dcos-apps-http-bench-", run, args)
 
 
 if __name__ == "__main__":

@@ -47,12 +47,13 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import free_port, run_main, stop_process, tail, wait_until  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 API_LINE = re.compile(r"API and dashboard: http://([0-9.]+):([0-9]+)/")
@@ -60,57 +61,6 @@ DNS_LINE = re.compile(r"DNS for \.(\S+): ([0-9.]+):([0-9]+)")
 APP_ID = "/bench/web"
 MESOS_DNS_REFERENCE = ("# reference: Mesos-DNS' docs (docs/performance-tuning.md): on one core of a Google Cloud "
                        "n1-standard-2 it serves up to about 8.5K queries/s for names in the cluster domain")
-
-
-class Terminated(Exception):
-    pass
-
-
-def on_sigterm(signum, frame):
-    raise Terminated(f"signal {signum}")
-
-
-def wait_until(predicate, deadline, step=0.05):
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(step)
-    return predicate()
-
-
-def free_port():
-    """A port free right now on 127.0.0.1 for both UDP and TCP (for dnsmasq, which cannot report an ephemeral port)."""
-    for _ in range(50):
-        with socket.socket() as t:
-            t.bind(("127.0.0.1", 0))
-            port = t.getsockname()[1]
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-                try:
-                    u.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-                return port
-    raise RuntimeError("found no port free for both UDP and TCP")
-
-
-def stop_process(proc, sig=signal.SIGTERM, deadline=15.0):
-    if proc is None or proc.poll() is not None:
-        return
-    proc.send_signal(sig)
-    try:
-        proc.wait(deadline)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(5)
-
-
-def tail(path, n=15):
-    try:
-        with open(path, errors="replace") as f:
-            return "\n".join(f.read().splitlines()[-n:])
-    except OSError:
-        return ""
 
 
 def pinned(cpus):
@@ -244,7 +194,7 @@ def write_dnsmasq_conf(work, domain, ttl, records, master_names):
 
 
 def start_dnsmasq(args, root, conf, procs):
-    port = free_port()
+    port = free_port(udp_too=True)
     log_path = os.path.join(root, "dnsmasq.log")
     argv = [args.dnsmasq, "--keep-in-foreground", "--no-resolv", "--no-hosts", "--no-poll", f"--port={port}",
             "--listen-address=127.0.0.1", "--bind-interfaces", f"--conf-file={conf}", "--pid-file=",
@@ -560,29 +510,7 @@ def main():
     else:
         args.server_cpus = args.client_cpus = None
 
-    signal.signal(signal.SIGTERM, on_sigterm)
-    # Also when started with SIGINT ignored (a background job of a non-interactive shell).
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    work = tempfile.mkdtemp(prefix="dcos-dns-bench-")
-    procs = []
-    code = 0
-    try:
-        run(args, work, procs)
-    except (KeyboardInterrupt, Terminated) as e:
-        print(f"\ninterrupted ({str(e) or 'Ctrl-C'}); cleaning up", file=sys.stderr)
-        code = 130
-    except Exception as e:
-        print(f"error: {e}", file=sys.stderr)
-        code = 1
-    finally:
-        # Ctrl-C during cleanup must not leave processes behind.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        for proc in reversed(procs):
-            # dnsperf and dnsmasq stop on SIGTERM; dcos dev stops its tasks, then itself.
-            stop_process(proc)
-        shutil.rmtree(work, ignore_errors=True)
-    sys.exit(code)
+    run_main("dcos-dns-bench-", run, args)
 
 
 if __name__ == "__main__":
