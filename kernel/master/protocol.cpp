@@ -168,6 +168,7 @@ Json frameworkStateJson(const FrameworkRecord& fw, const std::vector<Json>& task
           {"active", fw.active},
           {"connected", fw.active},
           {"capabilities", fw.info.value("capabilities", Json::array())},
+          {"registered_time", std::chrono::duration<double>(fw.registeredAt.time_since_epoch()).count()},
           {"tasks", tasks}};
 }
 
