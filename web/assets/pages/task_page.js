@@ -231,7 +231,7 @@ export default {
       title, problems,
       section("Details", facts),
       section("Status history", history,
-        h("p", { class: "hint" }, "Oldest first: the master keeps the last 15 changes of state or health of a task (since its last restart); statuses arriving while this page is open are added as they come.")),
+        h("p", { class: "hint" }, "Newest first. The master keeps the last 15 changes of state or health of a task (since its last restart); statuses arriving while this page is open are added as they come.")),
       logSection, filesSection);
 
     const addStatus = (s) => { if (s && s.state) statuses.set(statusKey(s), s); };
