@@ -87,6 +87,12 @@ void MasterLink::stop() {
   channel_->callsReady.notify_all();
   if (thread_.joinable()) thread_.join();
   if (callThread_.joinable()) callThread_.join();
+  // Calls still queued hold the channel (a cycle through `calls`): drop them, unsent.
+  std::deque<std::function<void()>> unsent;
+  {
+    std::lock_guard lock(channel_->mu);
+    unsent.swap(channel_->calls);
+  }
 }
 
 void MasterLink::subscribe(const Json& call, Duration idleTimeout) {

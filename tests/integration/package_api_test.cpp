@@ -28,7 +28,8 @@ std::unique_ptr<MasterProcess> startDev(const TempDir& dir, int port = 0) {
 // Stops a dev cluster the way Ctrl-C does, so a restart finds its state closed cleanly.
 void stopDev(std::unique_ptr<MasterProcess>& dev) {
   dev->process().signal(SIGTERM);
-  CHECK(dev->process().wait(20s) == 0);
+  int code = dev->process().wait(20s);
+  CHECK_MESSAGE(code == 0, "exit ", code, ":\n", dev->process().stderrText().substr(0, 20000));
   dev.reset();
 }
 
