@@ -72,7 +72,8 @@ void describe(Context& ctx, const Json& a) {
   table.add({"REGISTERED", formatTime(a.value("registered_time", 0.0))});
   for (const char* r : {"cpus", "mem", "disk", "gpus"}) table.add({std::string("USED/TOTAL ") + r, usage(a, r)});
   table.add({"PORTS", text(a.value("resources", Json::object()), "ports")});
-  for (const auto& [name, value] : a.value("attributes", Json::object()).items()) {
+  const Json attributes = a.value("attributes", Json::object());  // kept alive: items() refers to it
+  for (const auto& [name, value] : attributes.items()) {
     table.add({"ATTRIBUTE " + name, value.is_string() ? value.get<std::string>() : value.dump()});
   }
   // A key/value listing reads better without the header row.
