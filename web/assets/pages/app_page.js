@@ -3,7 +3,7 @@
 // versions (roll back) and deployments. The app's detail (with its tasks) is fetched again only
 // when a Marathon event concerns it; counts, queue and deployments come from live.watch.
 
-import { badge, busy, clear, confirmAction, dialog, errorBox, fmtAgo, fmtCpus, fmtMem, fmtTime, h, section, table, toast } from "../lib/dom.js";
+import { badge, busy, clear, confirmAction, dialog, errorBox, fmtAgo, fmtCpus, fmtMem, fmtTime, h, section, table, tabList, toast } from "../lib/dom.js";
 import { ApiError, del, describeError, get, idPath, post, put } from "../lib/api.js";
 import { jsonEditor } from "../lib/json_editor.js";
 import { appStatus, instancesText, queueByApp, statusBadge } from "./services.js";
@@ -17,38 +17,6 @@ export function editableApp(app) {
   return out;
 }
 
-// Tabs (WAI-ARIA: role=tablist, arrows/Home/End move, one tab in the tab order).
-// items: [{key, title, panel}] -> {element, select(key)}; onSelect(key) after a change.
-export function tabList(label, items, onSelect) {
-  const tabs = items.map((it) => h("button", {
-    type: "button", role: "tab", id: `tab-${it.key}`, "aria-controls": `panel-${it.key}`, dataset: { key: it.key },
-  }, it.title));
-  const panels = items.map((it) => h("div", { role: "tabpanel", id: `panel-${it.key}`, "aria-labelledby": `tab-${it.key}`, tabindex: "0" }, it.panel));
-  const select = (key, focus = false) => {
-    tabs.forEach((t, i) => {
-      const on = items[i].key === key;
-      t.setAttribute("aria-selected", String(on));
-      t.tabIndex = on ? 0 : -1;
-      panels[i].hidden = !on;
-      if (on && focus) t.focus();
-    });
-    if (onSelect) onSelect(key);
-  };
-  const list = h("div", { role: "tablist", class: "tabs", "aria-label": label }, tabs);
-  list.addEventListener("click", (e) => {
-    const t = e.target.closest('[role="tab"]');
-    if (t) select(t.dataset.key);
-  });
-  list.addEventListener("keydown", (e) => {
-    const i = tabs.indexOf(document.activeElement);
-    if (i < 0) return;
-    const to = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: tabs.length - 1 }[e.key];
-    if (to === undefined) return;
-    e.preventDefault();
-    select(items[(to + tabs.length) % tabs.length].key, true);
-  });
-  return { element: h("div", {}, list, panels), select };
-}
 
 // Runs a change; a 409 (a deployment holds the app) offers to force it, as Marathon's UI does.
 async function change(send, what) {

@@ -3,10 +3,9 @@
 // on a 4xx every details[] error is shown at its input (or at its JSON line), the rest in a
 // summary at the top.
 
-import { clear, h } from "../lib/dom.js";
+import { clear, h, tabList } from "../lib/dom.js";
 import { ApiError, describeError, idPath, post } from "../lib/api.js";
 import { jsonEditor } from "../lib/json_editor.js";
-import { tabList } from "./app_page.js";
 
 const PROTOCOLS = ["MESOS_HTTP", "MESOS_TCP", "COMMAND", "HTTP", "TCP"];
 
