@@ -7,7 +7,7 @@ DEBUG_BUILD ?= build-debug
 ASAN_BUILD  ?= build-asan
 ARGS        ?=
 
-.PHONY: all deps build debug run test test-asan bench dist clean
+.PHONY: all deps build debug run test test-asan e2e-deps bench dist clean
 
 all: build
 
@@ -34,7 +34,12 @@ debug: deps $(DEBUG_BUILD)/build.ninja
 run: build
 	./$(BUILD)/dcos dev $(ARGS)
 
-test: build
+# The browser tests' npm packages (tests/e2e/node_modules); when they cannot be installed the
+# browser tests are skipped with the reason printed.
+e2e-deps: deps
+	@./tests/e2e/setup.sh
+
+test: build e2e-deps
 	@python3 tests/run.py $(BUILD)
 
 test-asan: deps $(ASAN_BUILD)/build.ninja

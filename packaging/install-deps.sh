@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages that building and testing dcos need, when any is missing.
 # Idempotent and quiet when everything is present; never prompts.
+# The browser tests' npm packages are installed by tests/e2e/setup.sh (make test runs it).
 # --bench adds what the benchmarks compare against (wrk; dnsperf and dnsmasq for DNS; nginx is a test package already).
 # Services that packages start when installed are not started.
 set -euo pipefail
@@ -18,7 +19,13 @@ packages=(
   libarchive-dev libacl1-dev liblz4-dev libzstd-dev liblzma-dev libbz2-dev libxml2-dev nettle-dev zlib1g-dev
   # tests (redis, nginx, zookeeper: what the catalog's packages of those names run on the agent)
   openssl curl procps iproute2 bind9-dnsutils redis-server redis-tools nginx-light zookeeper
+  # the dashboard's browser tests (tests/e2e): Chromium, driven by playwright-core under Node.js
+  chromium
 )
+# Node.js and npm: Debian's nodejs and npm, unless the machine has them already (a Node.js from
+# elsewhere that bundles npm conflicts with Debian's npm package).
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 if $bench; then
   packages+=(wrk dnsperf dnsmasq-base)
 fi

@@ -9,6 +9,12 @@ import { jsonEditor } from "../lib/json_editor.js";
 
 const PROTOCOLS = ["MESOS_HTTP", "MESOS_TCP", "COMMAND", "HTTP", "TCP"];
 
+// "1 shown at its field." / "3 shown at their lines."
+function shownText(n, mode) {
+  const where = mode === "form" ? "field" : "line";
+  return n === 1 ? `1 shown at its ${where}.` : `${n} shown at their ${where}s.`;
+}
+
 export default {
   title: "Deploy service",
   mount(root, _params, { navigate }) {
@@ -153,7 +159,7 @@ export default {
       }
       clear(summary, h("div", { class: "error" },
         h("strong", {}, details.length ? `${e.message}.` : describeError(e)),
-        details.length ? ` ${details.length - unmapped.length} shown at ${mode === "form" ? "their fields" : "their lines"}.` : null,
+        details.length ? ` ${shownText(details.length - unmapped.length, mode)}` : null,
         unmapped.length ? h("ul", {}, unmapped.map((d) => h("li", {}, h("code", {}, d.path || "/"), `: ${(d.errors || []).join(", ")}`))) : null));
     };
 
