@@ -306,6 +306,37 @@ testCase("the dashboard recovers by itself when the master restarts", async (t) 
   await t.screenshot(page, "restart-recovered");
 });
 
+testCase("the dashboard is usable by keyboard alone", async (t) => {
+  const c = await sharedCluster();
+  const page = await t.open(c, "/");
+  // Tab until `name` has the focus (at most 30 presses), then Enter.
+  const tabTo = async (name) => {
+    for (let i = 0; i < 30; i++) {
+      await page.keyboard.press("Tab");
+      const focused = await page.evaluate(() => (document.activeElement && document.activeElement.textContent || "").trim());
+      if (focused === name) {
+        await page.keyboard.press("Enter");
+        return;
+      }
+    }
+    throw new Error(`Tab never reached "${name}"`);
+  };
+  await tabTo("Skip to content");
+  assert(await page.evaluate(() => document.activeElement && document.activeElement.id === "main"), "the skip link moves the focus to the content");
+  await tabTo("Services");
+  await expectText(page.locator("#main h1"), "Services", { what: "the Services page heading" });
+  await tabTo("Deploy service");
+  await expectVisible(page.getByLabel("ID"), "the deploy form's ID input");
+  const id = `/e2e-keys-${uniq()}`;
+  await page.getByLabel("ID").focus();
+  await page.keyboard.type(id);
+  await page.keyboard.press("Tab");  // to the command
+  await page.keyboard.type("sleep 100000");
+  await tabTo("Deploy");
+  await until(`${id} to exist`, async () => (await c.get("/v2/apps")).apps.some((a) => a.id === id), { timeout: 20_000 });
+  await expectVisible(page.locator("#main h1", { hasText: id }), "the new app's page");
+});
+
 testCase("services page with 1,000 apps (time to first render)", async (t) => {
   const c = new Cluster("thousand");
   t.cleanups.push(() => c.destroy());
