@@ -32,6 +32,9 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import wait_until  # noqa: E402
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LISTENING = re.compile(r"listening on http://([0-9.]+):([0-9]+)")
 
@@ -108,15 +111,6 @@ def mentions(pid, path):
         return os.readlink(f"/proc/{pid}/cwd").startswith(path)
     except OSError:
         return False
-
-
-def wait_until(predicate, deadline, step=0.02):
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(step)
-    return predicate()
 
 
 # ---------------------------------------------------------------- daemons

@@ -77,6 +77,13 @@ std::multiset<int> taskPorts(int port, const std::string& app) {
   return out;
 }
 
+// The cases ask with dig; without it (Debian package bind9-dnsutils) they are skipped, saying so.
+bool digMissing() {
+  if (haveCommand("dig")) return false;
+  MESSAGE("skipped: dig is not installed (Debian package bind9-dnsutils)");
+  return true;
+}
+
 int dnsPortOf(int httpPort) {
   auto config = mGet(httpPort, "/v1/config");
   REQUIRE_MESSAGE(config.status == 200, config.text());
@@ -111,10 +118,7 @@ long msUntil(const std::function<bool()>& dnsAgrees, std::chrono::milliseconds l
 }  // namespace
 
 TEST_CASE("dig: A and SRV answers list exactly the running instances and follow scaling and kills") {
-  if (!haveCommand("dig")) {
-    MESSAGE("skipped: dig is not installed (Debian package bind9-dnsutils)");
-    return;
-  }
+  if (digMissing()) return;
   TempDir dir;
   auto dev = startDev(dir);
   int http = dev->port();
@@ -245,10 +249,7 @@ TEST_CASE("dig: A and SRV answers list exactly the running instances and follow 
 }
 
 TEST_CASE("a large SRV answer over UDP is truncated with TC; over TCP it is complete") {
-  if (!haveCommand("dig")) {
-    MESSAGE("skipped: dig is not installed (Debian package bind9-dnsutils)");
-    return;
-  }
+  if (digMissing()) return;
   TempDir dir;
   auto dev = startDev(dir);
   int http = dev->port();
@@ -365,10 +366,7 @@ TEST_CASE("hostile packets get FORMERR, NOTIMP or REFUSED, or are dropped; a flo
 }
 
 TEST_CASE("names outside the domain go to the upstream resolvers over UDP and TCP; a dead upstream is SERVFAIL") {
-  if (!haveCommand("dig")) {
-    MESSAGE("skipped: dig is not installed (Debian package bind9-dnsutils)");
-    return;
-  }
+  if (digMissing()) return;
   TempDir dir;
   // The upstream: another master, answering for its own domain.
   MasterProcess upstream(dir.file("upstream"), {"--dns_domain=upstream.test", "--dns_recurse=false"});
