@@ -93,6 +93,31 @@ export default {
         body)));
 
     let apps = null, queue = null, appsError = null;
+    // App rows by id, rebuilt only when what they show changed: an update of 1,000 apps then
+    // touches the few rows that differ instead of building every row again.
+    const rowCache = new Map();
+    let seen = new Set();
+    const appRow = (a, depth, q) => {
+      const status = appStatus(a, q.get(a.id));
+      const unhealthy = a.tasksUnhealthy || 0;
+      const failure = a.lastTaskFailure && status !== "Running" ? a.lastTaskFailure.message || "" : null;
+      const sig = [depth, status, unhealthy, instancesText(a), a.cpus, a.mem, failure].join("|");
+      seen.add(a.id);
+      const cached = rowCache.get(a.id);
+      if (cached && cached.sig === sig) return cached.tr;
+      const tr = h("tr", {},
+        h("td", { "data-label": "Name" }, indent(depth), h("span", { class: "svc-spacer", "aria-hidden": "true" }),
+          h("a", { href: `/services/app/${idPath(a.id)}` }, baseName(a.id))),
+        h("td", { "data-label": "Status" }, statusBadge(status),
+          unhealthy ? [" ", badge(`${unhealthy} unhealthy`, "bad")] : null,
+          failure !== null ? h("span", { class: "muted", title: failure }, " last task failed") : null),
+        h("td", { class: "num", "data-label": "Instances" }, instancesText(a)),
+        h("td", { class: "num", "data-label": "CPU" }, fmtCpus(a.cpus)),
+        h("td", { class: "num", "data-label": "Memory" }, fmtMem(a.mem)));
+      rowCache.set(a.id, { sig, tr });
+      return tr;
+    };
+
     const draw = () => {
       clear(problems, appsError ? errorBox(`Could not load the services: ${describeError(appsError)}`) : null);
       if (!apps) {
@@ -145,19 +170,7 @@ export default {
             h("td", { class: "num", "data-label": "Memory" }, fmtMem(s.mem))));
           if (open) walk(cid, depth + 1);
         }
-        for (const a of [...g.apps].sort((x, y) => x.id.localeCompare(y.id))) {
-          const status = appStatus(a, q.get(a.id));
-          const unhealthy = a.tasksUnhealthy || 0;
-          rows.push(h("tr", {},
-            h("td", { "data-label": "Name" }, indent(depth), h("span", { class: "svc-spacer", "aria-hidden": "true" }),
-              h("a", { href: `/services/app/${idPath(a.id)}` }, baseName(a.id))),
-            h("td", { "data-label": "Status" }, statusBadge(status),
-              unhealthy ? [" ", badge(`${unhealthy} unhealthy`, "bad")] : null,
-              a.lastTaskFailure && status !== "Running" ? h("span", { class: "muted", title: a.lastTaskFailure.message || "" }, " last task failed") : null),
-            h("td", { class: "num", "data-label": "Instances" }, instancesText(a)),
-            h("td", { class: "num", "data-label": "CPU" }, fmtCpus(a.cpus)),
-            h("td", { class: "num", "data-label": "Memory" }, fmtMem(a.mem))));
-        }
+        for (const a of [...g.apps].sort((x, y) => x.id.localeCompare(y.id))) rows.push(appRow(a, depth, q));
       };
       // The page's own group shows its children (the group itself is the page).
       if (!tree.has(rootId)) tree.set(rootId, { id: rootId, groups: new Set(), apps: [] });
@@ -171,6 +184,8 @@ export default {
       const total = inScope.length;
       summary.textContent = needle ? `${fmtNumber(shown.length)} of ${fmtNumber(total)} services match.` : `${fmtNumber(total)} service${total === 1 ? "" : "s"}.`;
       body.replaceChildren(...rows);
+      for (const id of rowCache.keys()) if (!seen.has(id)) rowCache.delete(id);
+      seen = new Set();
     };
 
     // One listener for every toggle (rows are rebuilt; the listener stays).
