@@ -93,6 +93,7 @@ testCase("deploy an app through the form, watch it become healthy, scale it to 3
   const instances = page.getByRole("tabpanel", { name: "Instances" }).getByRole("table");
   await expectVisible(instances.getByText("Healthy", { exact: true }), "the instance's Healthy badge");
   await expectText(page.locator("h1 .badge"), "Running", { what: "the app's status badge" });
+  await expectVisible(page.getByText(`${id.slice(1)}.marathon.mesos`, { exact: true }), "the app's DNS name");
   await t.screenshot(page, "deploy-healthy");
   // Scale to 3 through the Scale action.
   const before = (await page.evaluate(() => window.__dcos.eventToScreenMs.length));

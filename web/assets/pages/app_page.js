@@ -8,6 +8,11 @@ import { ApiError, del, describeError, get, idPath, post, put } from "../lib/api
 import { jsonEditor } from "../lib/json_editor.js";
 import { appStatus, instancesText, queueByApp, statusBadge } from "./services.js";
 
+// Mesos-DNS' label of a task name (discovery/zone.cpp's dnsLabel): lowercase a-z0-9 and '-'.
+function dnsLabel(name) {
+  return name.toLowerCase().replace(/[._ ]/g, "-").replace(/[^a-z0-9-]/g, "").slice(0, 63).replace(/^-+|-+$/g, "");
+}
+
 // Fields Marathon computes; a client strips them before sending a definition back.
 const READ_ONLY = ["version", "versionInfo", "tasks", "tasksStaged", "tasksRunning", "tasksHealthy", "tasksUnhealthy",
   "deployments", "lastTaskFailure", "taskStats", "readinessCheckResults", "counts", "uris", "ports"];
@@ -162,13 +167,22 @@ export default {
       if (key === "versions") loadVersions();
     });
 
+    // The app's DNS names (Mesos-DNS'; the master's DNS answers them), when the master serves DNS.
+    const names = h("p", { class: "muted app-dns" });
+    get("/v1/config").then((config) => {
+      const label = dnsLabel(id.split("/").filter(Boolean).reverse().join("-"));
+      if (!config || !config.DnsOn || !label) return;
+      clear(names, "DNS: ", h("code", {}, `${label}.marathon.${config.Domain}`), " · ",
+        h("code", {}, `_${label}._tcp.marathon.${config.Domain}`), " (SRV, one per instance and port)");
+    }, () => {});  // no DNS (--dns_port=off): no names to show
+
     clear(root,
       h("nav", { class: "crumbs", "aria-label": "Breadcrumb" }, h("a", { href: "/services" }, "Services"),
         id.split("/").filter(Boolean).slice(0, -1).map((seg, i, all) =>
           [" / ", h("a", { href: `/services/group/${idPath(all.slice(0, i + 1).join("/"))}` }, seg)])),
       h("div", { class: "toolbar app-head" }, h("h1", { class: "grow" }, id, " ", status),
         h("div", { class: "app-actions", role: "group", "aria-label": "Actions" }, scaleBtn, restartBtn, suspendBtn, resumeBtn, destroyBtn)),
-      facts, problems, waiting, failure, tabs.element);
+      facts, names, problems, waiting, failure, tabs.element);
 
     // ---- drawing ----
     const draw = () => {
