@@ -20,7 +20,7 @@
 // printed and written to <output>/measurements.json; they do not pass or fail, except that no
 // request may leave the master's origin.
 
-import { OUT, DESKTOP, PHONE, log, sleep, measurements, until, expectText, expectVisible, assert, Cluster, browser, testCase, settled, sharedCluster, uniq, SLEEPER, median, summarize, runAndExit } from "./harness.mjs";
+import { OUT, DESKTOP, PHONE, log, measurements, until, expectText, expectVisible, assert, Cluster, browser, testCase, settled, sharedCluster, uniq, SLEEPER, median, summarize, runAndExit } from "./harness.mjs";
 import path from "node:path";
 
 testCase("overview shows the cluster's real numbers", async (t) => {
