@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <string_view>
 
 // What would bound a slow reader's queue (not done here, ResponseStream is not ours): a
@@ -111,6 +112,11 @@ void EventBus::publish(const std::string& eventType, Json payload) {
     auto fn = it->second;  // a copy: the listener may remove itself
     fn(payload);
   }
+
+  // Kept for `replay` in the light form (without a plan's groups, so the history stays small),
+  // serialized only when replayed: publishing costs no more when nobody listens.
+  recent_.emplace_back(eventType, payload.contains("plan") ? lightEvent(payload) : std::move(payload));
+  if (recent_.size() > kReplay) recent_.pop_front();
 }
 
 void EventBus::registerRoutes(http::Router& router, const std::vector<std::string>& prefixes) {
@@ -134,6 +140,13 @@ void EventBus::subscribe(const http::Request& req, const http::Responder& respon
   s.remoteAddress = hostOnly(req.remoteAddress);
   s.stream = responder.stream(200, {{"Content-Type", "text/event-stream"},
                                     {"Cache-Control", "no-cache, no-store, must-revalidate"}});
+  if (auto replay = req.queryParam("replay")) {
+    size_t n = std::min<size_t>(kReplay, static_cast<size_t>(std::max(0L, std::strtol(replay->c_str(), nullptr, 10))));
+    for (size_t i = recent_.size() - std::min(n, recent_.size()); i < recent_.size(); ++i) {
+      const auto& [type, data] = recent_[i];
+      if (s.types.empty() || s.types.contains(type)) s.stream->write(http::sseEvent(type, serialize(data)));
+    }
+  }
   uint64_t id = nextSubscriber_++;
   auto stream = s.stream;
   std::string address = s.remoteAddress;

@@ -16,6 +16,10 @@
 // - A new subscriber causes `event_stream_attached` {"remoteAddress": "<ip>"}, published to every
 //   subscriber (the new one included, filters permitting), as Marathon does; its disconnecting
 //   causes `event_stream_detached` with the same payload, published to those that remain.
+// - Query `replay=N` (our addition; Marathon has no history): the stream starts with the last N
+//   (at most kReplay) events published before the subscription, filters applied, in the light
+//   plan format, so a dashboard opened now shows what just happened. Marathon clients do not send
+//   it and get exactly Marathon's stream.
 // - Accept: Marathon (Jetty's EventSource servlet) insists on `Accept: text/event-stream` and
 //   answers anything else with an HTML 405. We are more lenient because `curl host/v2/events`
 //   sends `Accept: */*`: a request with no Accept header, or one admitting text/event-stream
@@ -41,6 +45,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -53,6 +58,8 @@ namespace dcos::marathon {
 
 class EventBus {
  public:
+  static constexpr size_t kReplay = 100;  // events kept for `replay`
+
   // `loop` is the master's event loop; everything runs on it (publish() is called on the loop
   // thread). `clock` stamps each event's "timestamp". Both must outlive the bus.
   EventBus(EventLoop& loop, const Clock& clock, Duration heartbeatInterval = std::chrono::seconds(15));
@@ -80,9 +87,6 @@ class EventBus {
   void removeListener(uint64_t id);
 
   size_t subscriberCount() const { return subscriberCount_.load(); }
-  // Whether anyone (a stream or a listener) would see a published event: callers skip building
-  // costly payloads otherwise. Loop thread.
-  bool hasAudience() const { return !subscribers_.empty() || !listeners_.empty(); }
 
  private:
   struct Subscriber {
@@ -106,6 +110,7 @@ class EventBus {
   std::map<uint64_t, std::function<void(const Json&)>> listeners_;
   uint64_t nextListener_ = 1;
   std::optional<EventLoop::TimerId> heartbeatTimer_;
+  std::deque<std::pair<std::string, Json>> recent_;  // (type, light event), oldest first
   // Callbacks the bus leaves behind (stream close handlers, the heartbeat timer) hold a weak
   // reference to this and do nothing once the bus is gone.
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);

@@ -143,8 +143,9 @@ void Service::Impl::statusUpdate(const Json& status) {
     inst.rec.unreachableSinceMs = 0;
   }
 
-  if (events.hasAudience()) events.publish("status_update_event", statusUpdateEvent(inst, status));
-  if (before != state && events.hasAudience()) {
+  // Published also without subscribers: the bus keeps the latest for `replay`.
+  events.publish("status_update_event", statusUpdateEvent(inst, status));
+  if (before != state) {
     events.publish("instance_changed_event", {{"instanceId", taskId},
                                               {"condition", condition(state)},
                                               {"runSpecId", inst.rec.appId},

@@ -307,6 +307,20 @@ testCase("the dashboard recovers by itself when the master restarts", async (t) 
   await t.screenshot(page, "restart-recovered");
 });
 
+testCase("the events page shows what happened before it was opened, then new events live", async (t) => {
+  const c = await sharedCluster();
+  const id = `/e2e-events-${uniq()}`;
+  await c.post("/v2/apps", { id, instances: 1, ...SLEEPER });
+  await c.waitRunning(id, 1);
+  const page = await t.open(c, "/events");
+  // Replayed by the master (/v2/events?replay=N): this app's task became running before the page existed.
+  const rows = page.locator("#main table tbody tr");
+  await expectVisible(rows.filter({ hasText: "TASK_RUNNING" }).filter({ hasText: id.slice(1) }).first(), "the app's earlier TASK_RUNNING event");
+  await c.request("PUT", `/v2/apps${id}`, { instances: 2 });
+  await until("a second TASK_RUNNING of the app to appear live", async () =>
+    (await rows.filter({ hasText: "TASK_RUNNING" }).filter({ hasText: id.slice(1) }).count()) >= 2, { timeout: 30_000 });
+});
+
 testCase("the dashboard is usable by keyboard alone", async (t) => {
   const c = await sharedCluster();
   const page = await t.open(c, "/");

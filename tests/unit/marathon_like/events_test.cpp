@@ -198,6 +198,25 @@ TEST_CASE("a subscriber gets event_stream_attached, then published events in ord
   CHECK(body.substr(body.size() - 2) == "\n\n");
 }
 
+TEST_CASE("replay=N starts the stream with the last N events published before, filters applied") {
+  Fixture f;
+  for (int i = 0; i < 5; ++i) f.publish("status_update_event", {{"taskId", "t" + std::to_string(i)}});
+  f.publish("deployment_success", {{"id", "d1"}});
+  SseClient c(f.url("?replay=3&event_type=status_update_event"));
+  REQUIRE(c.waitForEvents(2));
+  auto events = c.events();
+  CHECK(names(events) == std::vector<std::string>{"status_update_event", "status_update_event"});
+  CHECK(events[0].data["taskId"] == "t3");
+  CHECK(events[1].data["taskId"] == "t4");
+  f.publish("status_update_event", {{"taskId", "live"}});
+  REQUIRE(c.waitForEvents(3));
+  CHECK(c.events()[2].data["taskId"] == "live");
+  // Without replay, as Marathon: only what is published from now on.
+  SseClient plain(f.url());
+  REQUIRE(plain.waitForEvents(1));
+  CHECK(names(plain.events()) == std::vector<std::string>{"event_stream_attached"});
+}
+
 TEST_CASE("event_type limits a subscriber to the types it names") {
   Fixture f;
   SseClient c(f.url("?event_type=status_update_event&event_type=deployment_success"));

@@ -104,7 +104,9 @@ export class Live {
   }
 
   dispatch(source, type, data) {
-    const event = { source, type, data, at: Date.now() };
+    // When it happened: Marathon's events carry their time (replayed ones are older than now).
+    const stamped = data && typeof data.timestamp === "string" ? Date.parse(data.timestamp) : NaN;
+    const event = { source, type, data, at: Number.isNaN(stamped) ? Date.now() : stamped };
     this.events.push(event);
     if (this.events.length > MAX_EVENTS) this.events.splice(0, this.events.length - MAX_EVENTS);
     if (!(source in this.pendingSince)) this.pendingSince[source] = performance.now();
@@ -125,8 +127,16 @@ export class Live {
   }
 
   connectMarathon() {
-    const source = new EventSource("/v2/events");
+    // replay: the master's last 100 events first (so the pages show what just happened); they
+    // come again after a reconnection, so events already seen are skipped by their text.
+    const source = new EventSource(`/v2/events?plan-format=light&replay=${MAX_EVENTS > 100 ? 100 : MAX_EVENTS}`);
+    const seen = new Set();
+    const order = [];
     const onMessage = (e) => {
+      if (seen.has(e.data)) return;
+      seen.add(e.data);
+      order.push(e.data);
+      if (order.length > MAX_EVENTS) seen.delete(order.shift());
       let data = null;
       try {
         data = JSON.parse(e.data);
