@@ -50,7 +50,8 @@ export default {
           field("hcPortIndex", "Port index", { type: "number", min: "0", step: "1", value: "0" }),
           field("hcCommand", "Health check script", { type: "text", spellcheck: "false", placeholder: "curl -f localhost:$PORT0" }),
           field("hcGrace", "Grace period (s)", { type: "number", min: "0", step: "1", value: "300" }),
-          field("hcInterval", "Interval (s)", { type: "number", min: "1", step: "1", value: "60" }))));
+          field("hcInterval", "Interval (s)", { type: "number", min: "1", step: "1", value: "60" }),
+          field("hcDelay", "First check after (s)", { type: "number", min: "0", step: "1", value: "15" }))));
     const editor = jsonEditor({ label: "App definition (JSON)", id: "deploy-json", rows: 20 });
     const submit = h("button", { type: "submit", class: "primary", form: "deploy-form" }, "Deploy");
     form.id = "deploy-form";
@@ -63,7 +64,7 @@ export default {
       fields.hcPath.wrap.hidden = !p.includes("HTTP");
       fields.hcPortIndex.wrap.hidden = !p || p === "COMMAND";
       fields.hcCommand.wrap.hidden = p !== "COMMAND";
-      fields.hcGrace.wrap.hidden = fields.hcInterval.wrap.hidden = !p;
+      fields.hcGrace.wrap.hidden = fields.hcInterval.wrap.hidden = fields.hcDelay.wrap.hidden = !p;
     };
     fields.hcProtocol.input.addEventListener("change", showHc);
 
@@ -91,6 +92,7 @@ export default {
         else hc.portIndex = Number(v("hcPortIndex") || 0);
         if (v("hcGrace") !== "") hc.gracePeriodSeconds = Number(v("hcGrace"));
         if (v("hcInterval") !== "") hc.intervalSeconds = Number(v("hcInterval"));
+        if (v("hcDelay") !== "") hc.delaySeconds = Number(v("hcDelay"));
         app.healthChecks = [hc, ...(extra.healthChecks || []).slice(1)];
       } else delete app.healthChecks;
       return app;
@@ -112,6 +114,7 @@ export default {
         set("hcCommand", hc.command && typeof hc.command === "object" ? hc.command.value : hc.command);
         set("hcGrace", hc.gracePeriodSeconds ?? 300);
         set("hcInterval", hc.intervalSeconds ?? 60);
+        set("hcDelay", hc.delaySeconds ?? 15);
       }
       showHc();
     };
@@ -129,7 +132,7 @@ export default {
     const fieldOf = (path, text) => {
       const m = /^\/healthChecks\/0\/(\w+)/.exec(path);
       if (m) return { protocol: "hcProtocol", path: "hcPath", portIndex: "hcPortIndex", port: "hcPortIndex", command: "hcCommand",
-        gracePeriodSeconds: "hcGrace", intervalSeconds: "hcInterval" }[m[1]] || null;
+        gracePeriodSeconds: "hcGrace", intervalSeconds: "hcInterval", delaySeconds: "hcDelay" }[m[1]] || null;
       if (/^\/portDefinitions(\/\d+(\/port)?)?$/.test(path)) return "ports";
       if (path === "/" && /cmd|args/i.test(text)) return "cmd";
       return { "/id": "id", "/cmd": "cmd", "/instances": "instances", "/cpus": "cpus", "/mem": "mem" }[path] || null;
