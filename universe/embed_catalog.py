@@ -19,7 +19,9 @@ import argparse
 import os
 import sys
 
-LINE_WIDTH = 100
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from cpp_literal import literal, quote  # noqa: E402
+
 
 
 def skipped(name):
@@ -42,37 +44,6 @@ def walk(root):
                 files.append((os.path.relpath(path, root).replace(os.sep, "/"), f.read()))
     files.sort()
     return files, dirs
-
-
-def literal(data):
-    """The bytes as adjacent C++ string literals, one per output line."""
-    if not data:
-        return '""'
-    lines, current, width = [], [], 0
-    for byte in data:
-        ch = chr(byte)
-        if ch in "\\\"":
-            piece = "\\" + ch
-        elif ch == "?":
-            piece = "\\?"
-        elif 0x20 <= byte < 0x7F:
-            piece = ch
-        elif byte == 0x0A:
-            piece = "\\n"
-        else:
-            piece = "\\%03o" % byte
-        current.append(piece)
-        width += len(piece)
-        if width >= LINE_WIDTH or byte == 0x0A:
-            lines.append('"' + "".join(current) + '"')
-            current, width = [], 0
-    if current:
-        lines.append('"' + "".join(current) + '"')
-    return "\n    ".join(lines)
-
-
-def quote(text):
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def render(files):

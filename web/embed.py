@@ -22,6 +22,9 @@ import os
 import re
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from cpp_literal import literal, quote  # noqa: E402
+
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".css": "text/css; charset=utf-8",
@@ -38,7 +41,6 @@ CONTENT_TYPES = {
 # src="..." and href="..." in HTML; those under "/assets/" must name embedded files.
 LINK = re.compile(rb'\b(src|href)\s*=\s*"([^"]*)"')
 
-LINE_WIDTH = 100
 
 
 class Asset:
@@ -73,37 +75,6 @@ def rewrite_links(html, name, hashed):
             return match.group(0)
         return attr + b'="' + f"{target}?v={asset.hash}".encode() + b'"'
     return LINK.sub(replace, html)
-
-
-def literal(data):
-    """The bytes as adjacent C++ string literals, one per output line."""
-    if not data:
-        return '""'
-    lines, current, width = [], [], 0
-    for byte in data:
-        ch = chr(byte)
-        if ch == "\\" or ch == '"':
-            piece = "\\" + ch
-        elif ch == "?":
-            piece = "\\?"  # no trigraphs in C++20, but older tools still warn about "??"
-        elif 0x20 <= byte < 0x7F:
-            piece = ch
-        elif byte == 0x0A:
-            piece = "\\n"
-        else:
-            piece = "\\%03o" % byte
-        current.append(piece)
-        width += len(piece)
-        if width >= LINE_WIDTH or byte == 0x0A:
-            lines.append('"' + "".join(current) + '"')
-            current, width = [], 0
-    if current:
-        lines.append('"' + "".join(current) + '"')
-    return "\n    ".join(lines)
-
-
-def quote(text):
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def render(assets, sources):
