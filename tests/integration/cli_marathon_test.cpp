@@ -14,6 +14,7 @@
 #include <chrono>
 #include <sstream>
 
+#include "tests/support/cli_dev.hpp"
 #include "tests/support/cli_output.hpp"
 
 using namespace dcos::test;
@@ -21,32 +22,8 @@ using nlohmann::json;
 
 namespace {
 
-// A `dcos dev` cluster with 100 ports of its own and the environment CLI runs need.
-struct Dev {
-  static std::string ports() {
-    int base = 31200 + static_cast<int>(::getpid() % 8) * 100;
-    return "ports:[" + std::to_string(base) + "-" + std::to_string(base + 99) + "]";
-  }
-  TempDir dir;
-  MasterProcess master{dir.file("dev"),
-                       {"--allocation_interval=50ms", "--resources=cpus:4;mem:4096;disk:1024;" + ports()},
-                       "dev"};
-  std::map<std::string, std::string> env{{"DCOS_DIR", dir.file("cli")},
-                                         {"DCOS_URL", "http://127.0.0.1:" + std::to_string(master.port())}};
+using Dev = CliDev;
 
-  Dev() { REQUIRE(waitFor([&] { return activeAgents(master.port()) == 1; }, 10s)); }
-  int port() const { return master.port(); }
-  RunResult dcos(const std::vector<std::string>& args) {
-    auto r = runDcos(args, env);
-    INFO("dcos marathon ... exited ", r.exitCode, "\nstdout: ", r.out, "\nstderr: ", r.err);
-    return r;
-  }
-  std::string file(const std::string& name, const json& content) {
-    writeFile(dir.file(name), content.dump());
-    return dir.file(name);
-  }
-  json app(const std::string& id) { return mGet(port(), "/v2/apps" + id).json.value("app", json()); }
-};
 
 json webApp(int instances) {
   return {{"id", "/web"},         {"cmd", "exec python3 -m http.server $PORT0 --bind 127.0.0.1"},
@@ -69,7 +46,7 @@ std::string onlyDeployment(int port) {
 
 TEST_CASE("app add --wait returns when healthy; list, update, versions and show follow the app") {
   Dev dev;
-  auto r = dev.dcos({"marathon", "app", "add", dev.file("web.json", webApp(2)), "--wait"});
+  auto r = dev.dcos({"marathon", "app", "add", dev.jsonFile("web.json", webApp(2)), "--wait"});
   REQUIRE(r.exitCode == 0);
   json app = dev.app("/web");  // right after the command: no waiting here
   CHECK(app.value("tasksHealthy", -1) == 2);
@@ -128,7 +105,7 @@ TEST_CASE("app add --wait returns when healthy; list, update, versions and show 
 TEST_CASE("a deployment that cannot finish: --wait gives up at its deadline; list, watch and rollback") {
   Dev dev;
   auto start = std::chrono::steady_clock::now();
-  auto r = dev.dcos({"marathon", "app", "add", dev.file("stuck.json", stuckApp()), "--wait", "--timeout", "2"});
+  auto r = dev.dcos({"marathon", "app", "add", dev.jsonFile("stuck.json", stuckApp()), "--wait", "--timeout", "2"});
   double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   CHECK(r.exitCode == 1);
   CHECK(took < 10);
@@ -169,7 +146,7 @@ TEST_CASE("a deployment that cannot finish: --wait gives up at its deadline; lis
 
 TEST_CASE("--wait fails when the deployment it follows is stopped or rolled back meanwhile") {
   Dev dev;
-  REQUIRE(dev.dcos({"marathon", "app", "add", dev.file("stuck.json", stuckApp())}).exitCode == 0);
+  REQUIRE(dev.dcos({"marathon", "app", "add", dev.jsonFile("stuck.json", stuckApp())}).exitCode == 0);
   for (const std::string how : {"stop", "rollback"}) {
     CAPTURE(how);
     std::string before = onlyDeployment(dev.port());
@@ -193,7 +170,7 @@ TEST_CASE("--wait fails when the deployment it follows is stopped or rolled back
 
 TEST_CASE("tasks: list and kill; app kill, update from properties and stdin, restart, remove") {
   Dev dev;
-  REQUIRE(dev.dcos({"marathon", "app", "add", dev.file("sleep.json", appDef("/sleep", "exec sleep 600", 2)), "--wait"})
+  REQUIRE(dev.dcos({"marathon", "app", "add", dev.jsonFile("sleep.json", appDef("/sleep", "exec sleep 600", 2)), "--wait"})
               .exitCode == 0);
   REQUIRE(countRunning(appTasks(dev.port(), "/sleep")) == 2);
   auto r = dev.dcos({"marathon", "task", "list", "--json"});
@@ -258,7 +235,7 @@ TEST_CASE("tasks: list and kill; app kill, update from properties and stdin, res
 TEST_CASE("groups: add with --wait, list, show, remove") {
   Dev dev;
   json group = {{"id", "/prod"}, {"apps", {appDef("/prod/a", "exec sleep 600"), appDef("/prod/b", "exec sleep 600")}}};
-  auto r = dev.dcos({"marathon", "group", "add", dev.file("group.json", group), "--wait"});
+  auto r = dev.dcos({"marathon", "group", "add", dev.jsonFile("group.json", group), "--wait"});
   REQUIRE(r.exitCode == 0);
   CHECK(dev.app("/prod/a").value("tasksRunning", -1) == 1);
   CHECK(dev.app("/prod/b").value("tasksRunning", -1) == 1);
@@ -301,7 +278,7 @@ TEST_CASE("failures: one line and the right exit code") {
 
   json invalid = appDef("/neg", "sleep 1");
   invalid["cpus"] = -1;
-  r = dev.dcos({"marathon", "app", "add", dev.file("neg.json", invalid)});
+  r = dev.dcos({"marathon", "app", "add", dev.jsonFile("neg.json", invalid)});
   CHECK(r.exitCode == 1);
   CHECK(lineCount(r.err) == 1);
   CHECK(r.err.find("/cpus") != std::string::npos);

@@ -15,12 +15,15 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "tests/support/cli_dev.hpp"
 #include "tests/support/cli_output.hpp"
 
 using namespace dcos::test;
 using nlohmann::json;
 
 namespace {
+
+using Dev = CliDev;
 
 const std::map<std::string, std::string>* findRow(const std::vector<std::map<std::string, std::string>>& rows,
                                                   const std::string& name) {
@@ -30,47 +33,6 @@ const std::map<std::string, std::string>* findRow(const std::vector<std::map<std
   return nullptr;
 }
 
-// A `dcos dev` cluster with 100 ports of its own and the environment CLI runs need.
-struct Dev {
-  static std::string ports() {
-    int base = 31000 + static_cast<int>(::getpid() % 9) * 100;
-    return "ports:[" + std::to_string(base) + "-" + std::to_string(base + 99) + "]";
-  }
-  TempDir dir;
-  MasterProcess master{dir.file("dev"),
-                       {"--allocation_interval=50ms", "--resources=cpus:4;mem:4096;disk:4096;" + ports()},
-                       "dev"};
-  std::map<std::string, std::string> env{{"DCOS_DIR", dir.file("cli")},
-                                         {"DCOS_URL", "http://127.0.0.1:" + std::to_string(master.port())}};
-
-  Dev() { REQUIRE(waitFor([&] { return activeAgents(master.port()) == 1; }, 10s)); }
-  int port() const { return master.port(); }
-  RunResult dcos(const std::vector<std::string>& args) {
-    auto r = runDcos(args, env);
-    INFO("dcos package ... exited ", r.exitCode, "\nstdout: ", r.out, "\nstderr: ", r.err);
-    return r;
-  }
-  // The binary with `input` on its stdin (runDcos gives /dev/null), waiting up to `timeout`.
-  RunResult dcosWithInput(const std::vector<std::string>& args, const std::string& input,
-                          std::chrono::milliseconds timeout = 30s) {
-    writeFile(dir.file("stdin"), input);
-    std::vector<std::string> argv{"/bin/sh", "-c", "exec \"$0\" \"$@\" < \"$STDIN_FILE\"", dcosBinary()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    auto withInput = env;
-    withInput["STDIN_FILE"] = dir.file("stdin");
-    RunResult r;
-    Process p(argv, dir.path(), withInput);
-    r.exitCode = p.wait(timeout);
-    r.out = p.stdoutText();
-    r.err = p.stderrText();
-    return r;
-  }
-  std::string file(const std::string& name, const std::string& content) {
-    writeFile(dir.file(name), content);
-    return dir.file(name);
-  }
-  json app(const std::string& id) { return mGet(port(), "/v2/apps" + id).json.value("app", json()); }
-};
 
 }  // namespace
 

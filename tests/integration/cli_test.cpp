@@ -15,6 +15,7 @@
 
 #include <regex>
 
+#include "tests/support/cli_dev.hpp"
 #include "tests/support/cli_output.hpp"
 
 using namespace dcos::test;
@@ -35,16 +36,8 @@ int unusedPort() {
   return ntohs(addr.sin_port);
 }
 
-// A `dcos dev` cluster and the environment for CLI runs against it (its own config dir).
-struct Dev {
-  TempDir dir;
-  MasterProcess master{dir.file("dev"), {"--resources=cpus:4;mem:4096;disk:4096;ports:[31000-31100]"}, "dev"};
-  std::string url = "http://127.0.0.1:" + std::to_string(master.port());
-  std::map<std::string, std::string> env{{"DCOS_DIR", dir.file("cli")}, {"DCOS_URL", url}};
-
-  Dev() { REQUIRE(waitFor([&] { return activeAgents(master.port()) == 1; }, 10s)); }
-  RunResult dcos(const std::vector<std::string>& args) { return runDcos(args, env); }
-
+// The CLI tests' dev cluster, and a way to start an app and wait for its tasks.
+struct Dev : CliDev {
   // Starts an app through the Marathon API and waits for `instances` RUNNING tasks.
   std::vector<json> startApp(const std::string& id, const std::string& cmd, int instances) {
     json app = {{"id", id}, {"cmd", cmd}, {"instances", instances}, {"cpus", 0.1}, {"mem", 16}};
