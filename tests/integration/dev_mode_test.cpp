@@ -13,14 +13,7 @@ using nlohmann::json;
 
 namespace {
 
-const std::vector<std::string> kDevArgs = {"--allocation_interval=50ms",
-                                           "--resources=cpus:2;mem:1024;disk:1024;ports:[31000-31099]"};
-
-std::unique_ptr<MasterProcess> startDev(const TempDir& dir, int port = 0) {
-  auto args = kDevArgs;
-  if (port) args.push_back("--port=" + std::to_string(port));
-  return std::make_unique<MasterProcess>(dir.file("dev"), args, "dev");
-}
+std::unique_ptr<MasterProcess> startDev(const TempDir& dir, int port = 0) { return startDevCluster(dir, {}, port); }
 
 }  // namespace
 

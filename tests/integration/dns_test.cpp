@@ -90,13 +90,7 @@ int dnsPortOf(int httpPort) {
   return config.json.value("Port", 0);
 }
 
-std::unique_ptr<MasterProcess> startDev(const TempDir& dir, std::vector<std::string> extra = {}) {
-  std::vector<std::string> args{"--allocation_interval=50ms", "--dns_recurse=false",
-                                "--resources=cpus:4;mem:4096;disk:1024;ports:[" + std::to_string(agentPortBase(0)) +
-                                    "-" + std::to_string(agentPortBase(0) + 99) + "]"};
-  args.insert(args.end(), extra.begin(), extra.end());
-  return std::make_unique<MasterProcess>(dir.file("dev"), args, "dev");
-}
+std::unique_ptr<MasterProcess> startDev(const TempDir& dir) { return startDevCluster(dir, {"--dns_recurse=false"}); }
 
 json webApp(const TempDir& dir, int instances, int ports = 1) {
   json app = appDef("/dns/web", "echo \"$MESOS_DNS_DOMAIN\" > " + dir.file("domain") + "; exec sleep 600", instances);

@@ -16,14 +16,7 @@ using nlohmann::json;
 
 namespace {
 
-const std::vector<std::string> kDevArgs = {"--allocation_interval=50ms",
-                                           "--resources=cpus:4;mem:4096;disk:4096;ports:[31000-31999]"};
-
-std::unique_ptr<MasterProcess> startDev(const TempDir& dir, int port = 0) {
-  auto args = kDevArgs;
-  if (port) args.push_back("--port=" + std::to_string(port));
-  return std::make_unique<MasterProcess>(dir.file("dev"), args, "dev");
-}
+std::unique_ptr<MasterProcess> startDev(const TempDir& dir, int port = 0) { return startDevCluster(dir, {}, port); }
 
 // Stops a dev cluster the way Ctrl-C does, so a restart finds its state closed cleanly.
 void stopDev(std::unique_ptr<MasterProcess>& dev) {

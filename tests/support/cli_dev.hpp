@@ -1,6 +1,6 @@
 #pragma once
 // A `dcos dev` cluster for the CLI tests, with the environment CLI runs need (its own config dir
-// and DCOS_URL) and 100 task ports of this test process's own (agentPortBase), so CLI test
+// and DCOS_URL); startDevCluster gives it task ports of this test process's own, so CLI test
 // executables running side by side never hand out the same ports.
 #include "tests/support/marathon.hpp"
 #include "tests/support/support.hpp"
@@ -15,12 +15,9 @@
 namespace dcos::test {
 
 struct CliDev {
-  static std::string resources() {
-    int base = agentPortBase(0);
-    return "--resources=cpus:4;mem:4096;disk:4096;ports:[" + std::to_string(base) + "-" + std::to_string(base + 99) + "]";
-  }
   TempDir dir;
-  MasterProcess master{dir.file("dev"), {"--allocation_interval=50ms", resources()}, "dev"};
+  std::unique_ptr<MasterProcess> cluster = startDevCluster(dir);
+  MasterProcess& master = *cluster;
   std::string url = "http://127.0.0.1:" + std::to_string(master.port());
   std::map<std::string, std::string> env{{"DCOS_DIR", dir.file("cli")}, {"DCOS_URL", url}};
 

@@ -86,6 +86,18 @@ inline int agentPortBase(int index) {
   return 20000 + processSlot * 400 + index * 100;
 }
 
+// A `dcos dev` cluster (master and agent in one process) in dir/dev: 4 cpus, 4 GiB, this test
+// process's own 100 task ports (agentPortBase), 50 ms allocation rounds, plus `extra` flags;
+// on `port` when given (a restart on the same port), else a free one.
+inline std::unique_ptr<MasterProcess> startDevCluster(const TempDir& dir, std::vector<std::string> extra = {}, int port = 0) {
+  int base = agentPortBase(0);
+  std::vector<std::string> args{"--allocation_interval=50ms", "--resources=cpus:4;mem:4096;disk:4096;ports:[" +
+                                                                  std::to_string(base) + "-" + std::to_string(base + 99) + "]"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  if (port) args.push_back("--port=" + std::to_string(port));
+  return std::make_unique<MasterProcess>(dir.file("dev"), args, "dev");
+}
+
 struct AgentOptions {
   // Empty: 127.0.0.1, which resolves everywhere (the scheduler probes readiness checks at the
   // agent's hostname).
