@@ -83,17 +83,6 @@ Error malformed(const std::string& name, const std::string& uri, std::vector<Err
   return Error(ErrorCode::kInvalidArgument, message, std::move(details));
 }
 
-// Two releases with one name and releaseVersion make find() ambiguous.
-void checkDuplicates(const std::vector<std::pair<std::string, PackageDefinition>>& found,
-                     std::vector<ErrorDetail>& problems) {
-  std::set<std::pair<std::string, int64_t>> seen;
-  for (const auto& [where, p] : found) {
-    if (!seen.insert({p.name, p.releaseVersion}).second) {
-      problems.push_back({where, {"repeats package '" + p.name + "' releaseVersion " + std::to_string(p.releaseVersion)}});
-    }
-  }
-}
-
 Result<std::string> readWhole(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Error(ErrorCode::kIo, "cannot read " + path.string());
@@ -208,11 +197,7 @@ Result<Repository> Repository::fromTree(std::string name, std::string uri,
       found.emplace_back(dir, std::move(*p));
     }
   }
-  checkDuplicates(found, problems);
-  if (!problems.empty()) return malformed(name, uri, std::move(problems));
-  std::vector<PackageDefinition> packages;
-  for (auto& [_, p] : found) packages.push_back(std::move(p));
-  return Repository(std::move(name), std::move(uri), std::move(packages));
+  return assemble(std::move(name), std::move(uri), std::move(found), std::move(problems));
 }
 
 Result<Repository> Repository::fromIndex(std::string name, std::string uri, const Json& index) {
@@ -235,7 +220,18 @@ Result<Repository> Repository::fromIndex(std::string name, std::string uri, cons
     }
     found.emplace_back(where, std::move(*p));
   }
-  checkDuplicates(found, problems);
+  return assemble(std::move(name), std::move(uri), std::move(found), std::move(problems));
+}
+
+Result<Repository> Repository::assemble(std::string name, std::string uri,
+                                       std::vector<std::pair<std::string, PackageDefinition>> found,
+                                       std::vector<ErrorDetail> problems) {
+  std::set<std::pair<std::string, int64_t>> seen;
+  for (const auto& [where, p] : found) {
+    if (!seen.insert({p.name, p.releaseVersion}).second) {
+      problems.push_back({where, {"repeats package '" + p.name + "' releaseVersion " + std::to_string(p.releaseVersion)}});
+    }
+  }
   if (!problems.empty()) return malformed(name, uri, std::move(problems));
   std::vector<PackageDefinition> packages;
   for (auto& [_, p] : found) packages.push_back(std::move(p));

@@ -75,6 +75,11 @@ class Repository {
 
  private:
   Repository(std::string name, std::string uri, std::vector<PackageDefinition> packages);
+  // The repository of the packages found (each with where it was found), or every problem:
+  // those already met and two releases with one name and releaseVersion (find() would be ambiguous).
+  static Result<Repository> assemble(std::string name, std::string uri,
+                                     std::vector<std::pair<std::string, PackageDefinition>> found,
+                                     std::vector<ErrorDetail> problems);
 
   std::string name_, uri_;
   std::vector<PackageDefinition> packages_;
